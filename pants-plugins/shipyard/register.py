@@ -1,0 +1,23 @@
+"""Registers the shipyard backend: `oci_image` and `helm_chart` targets and their rules.
+
+Enable it with `backend_packages = ["shipyard"]` and `pythonpath = ["%(buildroot)s/pants-plugins"]`.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from pants.engine.rules import Rule
+from pants.engine.target import Target
+from pants.engine.unions import UnionRule
+
+from shipyard import target_types as target_types_module
+from shipyard.subsystems import oci
+
+
+def rules() -> Iterable[Rule | UnionRule]:
+    return (*oci.rules(),)
+
+
+def target_types() -> Iterable[type[Target]]:
+    return target_types_module.target_types()

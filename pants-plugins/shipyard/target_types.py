@@ -1,0 +1,188 @@
+"""The `oci_image` and `helm_chart` targets: the BUILD-file API of the shipyard backend.
+
+Each target owns only its primary file (the Dockerfile, the Chart.yaml). The files an image copies
+and the files a chart packages are owned by ordinary file-level targets (`files`, `python_sources`,
+...), and dependency inference links exactly the used ones, so `--changed-since` marks an image or a
+chart affected only by files it really uses.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Optional
+
+from pants.engine.addresses import Address
+from pants.engine.target import (
+    COMMON_TARGET_FIELDS,
+    Dependencies,
+    DictStringToStringField,
+    InvalidFieldException,
+    SingleSourceField,
+    StringField,
+    Target,
+)
+from pants.util.strutil import help_text
+
+
+class OciImageDockerfileField(SingleSourceField):
+    alias = "dockerfile"
+    required = False
+    default = "Dockerfile"
+    help = help_text(
+        """
+        The Dockerfile that builds this image, relative to the BUILD file's directory.
+
+        Default: `Dockerfile`. Example: `dockerfile="Dockerfile.python-base"`. The image owns this
+        file: editing it marks the image changed.
+        """
+    )
+
+
+class OciImageContextField(StringField):
+    alias = "context"
+    default = "."
+    help = help_text(
+        """
+        The build context directory, relative to the BUILD file's directory (default: `.`).
+
+        `COPY`/`ADD` sources in the Dockerfile are looked up under this directory, and the image
+        depends on the targets owning exactly the files they copy. Example: `context=".."` for a
+        Dockerfile under `dockerfiles/` that copies `apps/ui/...` from the repository root.
+        """
+    )
+
+    @classmethod
+    def compute_value(cls, raw_value: Optional[str], address: Address) -> str:
+        value = super().compute_value(raw_value, address) or "."
+        if posixpath.isabs(value):
+            raise InvalidFieldException(
+                f"The `{cls.alias}` field of {address} is the absolute path {value!r}. "
+                "Give the build context relative to the BUILD file's directory, e.g. `context=\"..\"`."
+            )
+        resolved = posixpath.normpath(posixpath.join(address.spec_path, value))
+        if resolved == ".." or resolved.startswith("../"):
+            raise InvalidFieldException(
+                f"The `{cls.alias}` field of {address} ({value!r}) points outside the repository "
+                f"(it resolves to {resolved!r}). The build context must be inside the build root."
+            )
+        return value
+
+    def context_dir(self, address: Address) -> str:
+        """The context directory relative to the build root ("" for the root itself)."""
+        resolved = posixpath.normpath(posixpath.join(address.spec_path, self.value or "."))
+        return "" if resolved == "." else resolved
+
+
+class OciImageRepositoryField(StringField):
+    alias = "repository"
+    help = help_text(
+        """
+        The repository this image is published as, without a registry host.
+
+        Default: the target's name. Example: `repository="tinyolly/ui"`. References to this
+        repository (`FROM tinyolly/ui:latest`, `FROM ghcr.io/acme/tinyolly/ui`, an `image:` in a
+        chart's values) are inferred as dependencies on this image. Registries are configured once,
+        in `[oci].registries`.
+        """
+    )
+
+    def repository(self, address: Address) -> str:
+        """The configured repository, or the target name when none is set."""
+        return self.value or address.target_name
+
+
+class OciImageBuildArgsField(DictStringToStringField):
+    alias = "build_args"
+    help = help_text(
+        """
+        Values for the Dockerfile's `ARG`s, overriding their defaults.
+
+        Example: `build_args={"APP_DIR": "ui"}`. They are used both for the build and for
+        dependency inference, so `COPY apps/${APP_DIR}/ ...` depends on the files under `apps/ui/`.
+        """
+    )
+
+
+class OciImageTargetStageField(StringField):
+    alias = "target_stage"
+    help = help_text(
+        """
+        The stage of a multi-stage Dockerfile to build (`docker build --target`).
+
+        Default: the last stage. Only the chosen stage and the stages it uses are built, so only
+        their `COPY` sources are dependencies.
+        """
+    )
+
+
+class OciImageDependenciesField(Dependencies):
+    help = help_text(
+        """
+        Extra dependencies of this image. Usually none are needed: the files the Dockerfile copies
+        and the repository images it is built `FROM` are inferred.
+        """
+    )
+
+
+class OciImageTarget(Target):
+    alias = "oci_image"
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        OciImageDockerfileField,
+        OciImageContextField,
+        OciImageRepositoryField,
+        OciImageBuildArgsField,
+        OciImageTargetStageField,
+        OciImageDependenciesField,
+    )
+    help = help_text(
+        """
+        A container image built from a Dockerfile, for one or more platforms.
+
+        Dependencies are inferred from the Dockerfile: the targets owning exactly the files its
+        `COPY`/`ADD` instructions read (after `ARG` substitution, globs and `.dockerignore`), and
+        the `oci_image` targets whose repository its `FROM` lines name.
+        """
+    )
+
+
+class HelmChartMetadataField(SingleSourceField):
+    alias = "chart"
+    required = False
+    default = "Chart.yaml"
+    expected_file_extensions = (".yaml", ".yml")
+    help = help_text(
+        """
+        The chart's `Chart.yaml`, relative to the BUILD file's directory (default: `Chart.yaml`).
+        The chart owns this file; its other files (values, templates, ...) are owned by file-level
+        targets, and the chart depends on exactly those that `helm package` would include
+        (`.helmignore` honoured).
+        """
+    )
+
+
+class HelmChartDependenciesField(Dependencies):
+    help = help_text(
+        """
+        Extra dependencies of this chart. Usually none are needed: `file://` chart dependencies in
+        `Chart.yaml` and the repository images named in values and templates are inferred.
+        """
+    )
+
+
+class HelmChartTarget(Target):
+    alias = "helm_chart"
+    core_fields = (*COMMON_TARGET_FIELDS, HelmChartMetadataField, HelmChartDependenciesField)
+    help = help_text(
+        """
+        A Helm chart, in the directory holding its `Chart.yaml`.
+
+        Dependencies are inferred: the chart's packaged files, the charts its `Chart.yaml` pulls in
+        with `repository: file://...`, and the `oci_image` targets whose repository its values or
+        templates name.
+        """
+    )
+
+
+def target_types() -> tuple[type[Target], ...]:
+    return (OciImageTarget, HelmChartTarget)
