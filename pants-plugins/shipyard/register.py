@@ -12,11 +12,19 @@ from pants.engine.target import Target
 from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
+from shipyard.dependency_inference import chart_dependencies
 from shipyard.subsystems import oci
+from shipyard.util_rules import chart_resolution, file_owners, repositories
 
 
 def rules() -> Iterable[Rule | UnionRule]:
-    return (*oci.rules(),)
+    return (
+        *oci.rules(),
+        *file_owners.rules(),
+        *repositories.rules(),
+        *chart_resolution.rules(),
+        *chart_dependencies.rules(),
+    )
 
 
 def target_types() -> Iterable[type[Target]]:

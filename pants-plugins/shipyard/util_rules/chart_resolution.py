@@ -1,0 +1,158 @@
+"""Reads a `helm_chart`'s directory: what `helm package` would include, its local chart
+dependencies and the image references in its values and templates."""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from pants.engine.addresses import Address
+from pants.engine.fs import DigestContents, GlobMatchErrorBehavior, PathGlobs, Paths
+from pants.engine.internals.build_files import BuildFileOptions
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
+from pants.engine.target import FieldSet
+
+from shipyard.chart.chart_yaml import ChartMetadata, parse_chart_yaml
+from shipyard.chart.errors import ChartError
+from shipyard.chart.helmignore import HelmIgnore, chart_files
+from shipyard.chart.template_images import find_template_image_refs
+from shipyard.chart.values_images import find_values_image_refs
+from shipyard.target_types import HelmChartDependenciesField, HelmChartMetadataField
+from shipyard.util_rules.repositories import ImageRepositories
+
+
+class InvalidChartError(Exception):
+    """A chart's Chart.yaml, values or templates cannot be read; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class HelmChartFieldSet(FieldSet):
+    required_fields = (HelmChartMetadataField,)
+
+    chart: HelmChartMetadataField
+    dependencies: HelmChartDependenciesField
+
+
+@dataclass(frozen=True)
+class ChartImageReference:
+    """An image named in a values file or template, with where it was found."""
+
+    reference: str
+    path: str
+    line: int
+    image: Optional[Address]  # the repo's `oci_image`, or None for an external image
+
+
+@dataclass(frozen=True)
+class LocalChartDependency:
+    """A `Chart.yaml` dependency with a `file://` repository, resolved to a directory."""
+
+    name: str
+    directory: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ResolvedHelmChart:
+    address: Address
+    chart_yaml_path: str
+    chart_dir: str
+    metadata: ChartMetadata
+    packaged_files: tuple[str, ...]  # build-root relative, as `helm package` would include them
+    local_dependencies: tuple[LocalChartDependency, ...]
+    image_references: tuple[ChartImageReference, ...]
+
+    @property
+    def repo_images(self) -> frozenset[Address]:
+        return frozenset(r.image for r in self.image_references if r.image is not None)
+
+
+def _is_values_file(relpath: str) -> bool:
+    return fnmatch.fnmatchcase(posixpath.basename(relpath), "values*.y*ml")
+
+
+def _is_template(relpath: str) -> bool:
+    parts = relpath.split("/")
+    return "templates" in parts[:-1]
+
+
+@rule(desc="Read a Helm chart's files, dependencies and image references")
+async def resolve_helm_chart(
+    field_set: HelmChartFieldSet,
+    repositories: ImageRepositories,
+    build_file_options: BuildFileOptions,
+) -> ResolvedHelmChart:
+    """Lists the chart directory, applies `.helmignore`, and reads Chart.yaml, values and templates."""
+    chart_yaml_path = field_set.chart.file_path
+    chart_dir = posixpath.dirname(chart_yaml_path)
+    prefix = f"{chart_dir}/" if chart_dir else ""
+    listing, helmignore_contents = await MultiGet(
+        Get(Paths, PathGlobs([f"{prefix}**"])),
+        Get(
+            DigestContents,
+            PathGlobs([f"{prefix}.helmignore"], glob_match_error_behavior=GlobMatchErrorBehavior.ignore),
+        ),
+    )
+    try:
+        helmignore = (
+            HelmIgnore.parse(helmignore_contents[0].content.decode(), helmignore_contents[0].path)
+            if helmignore_contents
+            else None
+        )
+        # BUILD files are Pants' metadata, never part of a chart.
+        relative = [
+            p[len(prefix):] for p in listing.files
+            if not any(fnmatch.fnmatchcase(posixpath.basename(p), b) for b in build_file_options.patterns)
+        ]
+        packaged = sorted(prefix + f for f in chart_files(relative, helmignore))
+    except ChartError as e:
+        raise InvalidChartError(str(e)) from e
+    if chart_yaml_path not in packaged:
+        packaged.append(chart_yaml_path)
+
+    readable = [
+        p for p in packaged
+        if p == chart_yaml_path or _is_values_file(p[len(prefix):]) or _is_template(p[len(prefix):])
+    ]
+    contents = await Get(DigestContents, PathGlobs(readable))
+    by_path = {fc.path: fc.content for fc in contents}
+
+    matcher = repositories.matcher()
+    references: list[ChartImageReference] = []
+    try:
+        metadata = parse_chart_yaml(by_path[chart_yaml_path].decode(), chart_yaml_path)
+        for path in sorted(by_path):
+            rel = path[len(prefix):]
+            text = by_path[path].decode(errors="replace")
+            if path != chart_yaml_path and _is_values_file(rel):
+                for v in find_values_image_refs(text, path):
+                    references.append(ChartImageReference(v.reference, path, v.line, matcher.match(v.reference)))
+            elif _is_template(rel):
+                for t in find_template_image_refs(text, path):
+                    image = matcher.match(t.reference)
+                    if image is not None:  # templates are scanned loosely: keep only repo images
+                        references.append(ChartImageReference(t.reference, path, t.line, image))
+    except ChartError as e:
+        raise InvalidChartError(str(e)) from e
+
+    local_dependencies = tuple(
+        LocalChartDependency(dep.name, local, dep.line)
+        for dep in metadata.dependencies
+        for local in [dep.local_path(chart_dir)]
+        if local is not None
+    )
+    return ResolvedHelmChart(
+        address=field_set.address,
+        chart_yaml_path=chart_yaml_path,
+        chart_dir=chart_dir,
+        metadata=metadata,
+        packaged_files=tuple(packaged),
+        local_dependencies=local_dependencies,
+        image_references=tuple(references),
+    )
+
+
+def rules() -> Iterable[Rule]:
+    return collect_rules()

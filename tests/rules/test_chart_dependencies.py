@@ -1,0 +1,163 @@
+"""Rule tests (Pants' RuleRunner) for helm_chart dependency inference."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+from pants.core.target_types import FilesGeneratorTarget, FileTarget
+from pants.engine.addresses import Address
+from pants.engine.target import InferredDependencies
+from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
+
+from shipyard import register
+from shipyard.dependency_inference.chart_dependencies import (
+    InferHelmChartDependencies,
+    MissingChartDependencyError,
+)
+from shipyard.util_rules.chart_resolution import HelmChartFieldSet, InvalidChartError
+from shipyard.util_rules.file_owners import UnownedFilesError
+from shipyard.util_rules.repositories import RepositoryConfigurationError
+
+
+@pytest.fixture
+def rule_runner() -> RuleRunner:
+    runner = RuleRunner(
+        rules=[*register.rules(), QueryRule(InferredDependencies, [InferHelmChartDependencies])],
+        target_types=[*register.target_types(), FilesGeneratorTarget, FileTarget],
+    )
+    runner.set_options(['--oci-registries={"ghcr": "ghcr.io/acme"}'])
+    return runner
+
+
+CHART_FILES_BUILD = 'helm_chart(name="app")\nfiles(name="chart-files", sources=["**/*", "!BUILD", "!Chart.yaml"])\n'
+
+
+def chart_yaml(name: str, deps: str = "") -> str:
+    return f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n{deps}"
+
+
+def infer(rule_runner: RuleRunner, address: Address) -> set[str]:
+    target = rule_runner.get_target(address)
+    result = rule_runner.request(
+        InferredDependencies, [InferHelmChartDependencies(HelmChartFieldSet.create(target))]
+    )
+    return {a.spec for a in result.include}
+
+
+def write_images(rule_runner: RuleRunner) -> dict[str, str]:
+    return {
+        "images/BUILD": dedent(
+            """\
+            oci_image(name="ui", repository="tinyolly/ui")
+            oci_image(name="receiver", repository="tinyolly/receiver")
+            oci_image(name="webui", repository="tinyolly/webui")
+            """
+        ),
+        "images/Dockerfile": "FROM scratch\n",
+    }
+
+
+def test_chart_depends_on_packaged_files_local_charts_and_named_images(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            **write_images(rule_runner),
+            "charts/app/BUILD": CHART_FILES_BUILD,
+            "charts/app/Chart.yaml": chart_yaml(
+                "app", 'dependencies:\n  - name: common\n    version: 0.1.0\n    repository: "file://../common"\n'
+            ),
+            "charts/app/values.yaml": dedent(
+                """\
+                ui:
+                  image: {repository: tinyolly/ui, tag: latest}
+                receiver:
+                  image:
+                    registry: ghcr.io/acme
+                    repository: tinyolly/receiver
+                redis:
+                  image: redis:7-alpine
+                """
+            ),
+            "charts/app/templates/webui.yaml": "spec:\n  image: tinyolly/webui:v1\n",
+            "charts/app/README.md": "not packaged\n",
+            "charts/app/.helmignore": "README.md\n",
+            "charts/common/BUILD": 'helm_chart(name="common")\n',
+            "charts/common/Chart.yaml": chart_yaml("common") + "type: library\n",
+        }
+    )
+    assert infer(rule_runner, Address("charts/app", target_name="app")) == {
+        "charts/app/.helmignore:chart-files",
+        "charts/app/values.yaml:chart-files",
+        "charts/app/templates/webui.yaml:../chart-files",
+        "charts/common:common",
+        "images:ui",
+        "images:receiver",
+        "images:webui",
+    }
+
+
+def test_helmignored_file_is_not_a_dependency(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "c/BUILD": CHART_FILES_BUILD.replace('"app"', '"c"'),
+            "c/Chart.yaml": chart_yaml("c"),
+            "c/.helmignore": "*.md\nci/\n",
+            "c/notes.md": "x",
+            "c/ci/test-values.yaml": "a: 1\n",
+            "c/values.yaml": "a: 1\n",
+        }
+    )
+    assert infer(rule_runner, Address("c", target_name="c")) == {
+        "c/.helmignore:chart-files",
+        "c/values.yaml:chart-files",
+    }
+
+
+def test_unowned_packaged_file_is_an_error_naming_it(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "c/BUILD": 'helm_chart(name="c")\n',
+            "c/Chart.yaml": chart_yaml("c"),
+            "c/values.yaml": "a: 1\n",
+        }
+    )
+    with engine_error(UnownedFilesError, contains="c/values.yaml"):
+        infer(rule_runner, Address("c", target_name="c"))
+
+
+def test_missing_local_chart_names_chart_yaml_line(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "c/BUILD": 'helm_chart(name="c")\n',
+            "c/Chart.yaml": chart_yaml(
+                "c", "dependencies:\n  - name: lib\n    repository: file://../lib\n"
+            ),
+        }
+    )
+    with engine_error(MissingChartDependencyError, contains="c/Chart.yaml:5"):
+        infer(rule_runner, Address("c", target_name="c"))
+
+
+def test_malformed_values_names_file_and_line(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "c/BUILD": CHART_FILES_BUILD.replace('"app"', '"c"'),
+            "c/Chart.yaml": chart_yaml("c"),
+            "c/values.yaml": "ui:\n  image: [unclosed\n",
+        }
+    )
+    with engine_error(InvalidChartError, contains="c/values.yaml:"):
+        infer(rule_runner, Address("c", target_name="c"))
+
+
+def test_two_images_claiming_one_repository_is_an_error(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "a/BUILD": 'oci_image(name="x", repository="tinyolly/ui")\noci_image(name="y", repository="tinyolly/ui")\n',
+            "a/Dockerfile": "FROM scratch\n",
+            "c/BUILD": 'helm_chart(name="c")\n',
+            "c/Chart.yaml": chart_yaml("c"),
+        }
+    )
+    with engine_error(RepositoryConfigurationError, contains="a:x"):
+        infer(rule_runner, Address("c", target_name="c"))
