@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pants.conftest import PantsRepo
+from tests.e2e.conftest import PantsRepo
 
 pytestmark = pytest.mark.slow
 
