@@ -1,4 +1,5 @@
-"""Container image references: parsing, Docker Hub normalization, and matching against the repo's images.
+"""Container image references: parsing, Docker Hub normalization, and matching them against the
+repo's images.
 
 `ImageRef.parse` follows the grammar of the reference package used by Docker and the distribution
 registry (``[registry/]path[:tag][@digest]``).  `RepositoryMatcher` answers "does this reference,
@@ -23,9 +24,7 @@ _MAX_NAME_LENGTH = 255
 # One path component: lower-case alphanumerics joined by `.`, `_`, `__` or runs of `-`.
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_HOST = re.compile(
-    r"(?:{c}(?:\.{c})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?".format(c=_DOMAIN_COMPONENT)
-)
+_HOST = re.compile(r"(?:{c}(?:\.{c})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?".format(c=_DOMAIN_COMPONENT))
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _TAG_CHARS = re.compile(r"[A-Za-z0-9_.-]+")
 # Digest algorithms the registries and go-digest accept, with their hex length.
@@ -71,7 +70,8 @@ class ImageRef:
 
     @classmethod
     def parse(cls, text: str) -> ImageRef:
-        """Parse `[registry/]repository[:tag][@digest]`; raise `InvalidImageReference` if invalid."""
+        """Parse `[registry/]repository[:tag][@digest]`; raise `InvalidImageReference` (a
+        `ValueError`) saying what is wrong."""
         if not isinstance(text, str):
             raise InvalidImageReference(repr(text), "expected a string")
         if not text:
@@ -175,7 +175,9 @@ def _check_tag(text: str, tag: str) -> None:
 def _check_repository(text: str, repository: str) -> None:
     for component in repository.split("/"):
         if not component:
-            raise InvalidImageReference(text, f"repository {repository!r} has an empty path component")
+            raise InvalidImageReference(
+                text, f"repository {repository!r} has an empty path component"
+            )
         if _PATH_COMPONENT.fullmatch(component):
             continue
         if _PATH_COMPONENT.fullmatch(component.lower()):

@@ -74,7 +74,9 @@ def parse_chart_yaml(text: str, path: str) -> ChartMetadata:
     `helm package` would also reject."""
     root = compose_one(text, path, "Chart.yaml")
     if root is None:
-        raise ChartError(path, 1, "Chart.yaml is empty", "write at least apiVersion, name and version")
+        raise ChartError(
+            path, 1, "Chart.yaml is empty", "write at least apiVersion, name and version"
+        )
     if not isinstance(root, MappingNode):
         raise ChartError(
             path,

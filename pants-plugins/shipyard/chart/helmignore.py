@@ -35,6 +35,9 @@ class _BadGlob(ValueError):
     pass
 
 
+_NEVER = re.compile(r"(?!)")
+
+
 def _compile_glob(glob: str) -> Pattern[str]:
     """A regex equivalent to Go's `filepath.Match(glob, name)` on `/`-separated names."""
     parts: List[str] = []
@@ -139,10 +142,10 @@ class HelmIgnoreRule:
             rule = rule[1:]
         try:
             regex = _compile_glob(rule)
-        except _BadGlob as e:  # Only reachable when stripping exposed a lone escape.
-            raise ChartError(
-                path, line, f"{raw.strip()!r} is not a valid pattern: {e}", "fix the pattern"
-            ) from e
+        except _BadGlob:
+            # Stripping `/` exposed a lone escape (`foo\/`): Helm accepts the line, but the rule
+            # then fails to compile each time and so never matches.
+            regex = _NEVER
         return cls(
             raw=raw.strip(),
             line=line,
@@ -222,8 +225,10 @@ def chart_files(
         # Helm walks top-down and skips an ignored directory without looking inside.
         if directory not in directory_verdicts:
             parent = posixpath.dirname(directory)
-            directory_verdicts[directory] = bool(parent) and directory_ignored(parent) or (
-                rules.ignores(directory, is_dir=True)
+            directory_verdicts[directory] = (
+                bool(parent)
+                and directory_ignored(parent)
+                or (rules.ignores(directory, is_dir=True))
             )
         return directory_verdicts[directory]
 

@@ -14,7 +14,7 @@ references a `RepositoryMatcher` recognises, so an extra candidate costs nothing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -58,7 +58,7 @@ def find_values_image_refs(text: str, path: str) -> List[ValuesImageRef]:
     return found
 
 
-def _walk(node: Node, key_path: KeyPath, found: List[ValuesImageRef], active: set) -> None:
+def _walk(node: Node, key_path: KeyPath, found: List[ValuesImageRef], active: Set[int]) -> None:
     # `active` holds the nodes on the current path, so recursive YAML aliases do not loop.
     if id(node) in active:
         return

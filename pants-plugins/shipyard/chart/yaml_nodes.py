@@ -22,15 +22,29 @@ def line_of(node: Node) -> int:
     return node.start_mark.line + 1
 
 
-def _yaml_error(path: str, error: yaml.YAMLError, what: str) -> ChartError:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    line = mark.line + 1 if mark is not None else None
+def _yaml_error(text: str, path: str, error: yaml.YAMLError, what: str) -> ChartError:
+    line = _error_line(text, error)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     message = f"{what} is not valid YAML: {problem}"
     if context:
         message += f" ({context})"
-    return ChartError(path, line, message, "fix the YAML syntax at that line (check indentation and quoting)")
+    return ChartError(
+        path, line, message, "fix the YAML syntax at that line (check indentation and quoting)"
+    )
+
+
+def _error_line(text: str, error: yaml.YAMLError) -> Optional[int]:
+    """The line PyYAML blames. When that is the end of the text (an unclosed bracket or quote),
+    the line where the unclosed construct started is more useful."""
+    problem = getattr(error, "problem_mark", None)
+    context = getattr(error, "context_mark", None)
+    last_line = max(1, len(text.splitlines()))
+    if problem is not None and problem.line + 1 <= last_line:
+        return problem.line + 1
+    if context is not None:
+        return context.line + 1
+    return last_line if problem is not None else None
 
 
 def compose_one(text: str, path: str, what: str) -> Optional[Node]:
@@ -38,7 +52,7 @@ def compose_one(text: str, path: str, what: str) -> Optional[Node]:
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
-        raise _yaml_error(path, e, what) from e
+        raise _yaml_error(text, path, e, what) from e
 
 
 def compose_all(text: str, path: str, what: str) -> List[Node]:
@@ -46,7 +60,7 @@ def compose_all(text: str, path: str, what: str) -> List[Node]:
     try:
         return [doc for doc in yaml.compose_all(text, Loader=yaml.SafeLoader) if doc is not None]
     except yaml.YAMLError as e:
-        raise _yaml_error(path, e, what) from e
+        raise _yaml_error(text, path, e, what) from e
 
 
 def mapping_items(node: MappingNode) -> List[Tuple[Node, Node]]:

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from shipyard.image_ref import (
+    ImageRef,
+    InvalidImageReference,
+    RepositoryConflictError,
+    RepositoryMatcher,
+)
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("busybox", ImageRef(None, "busybox"), id="bare-name"),
+        pytest.param("busybox:1.35", ImageRef(None, "busybox", "1.35"), id="name-with-tag"),
+        pytest.param("tinyolly/ui", ImageRef(None, "tinyolly/ui"), id="two-components-no-registry"),
+        pytest.param(
+            "tinyolly/webui:v2.1.8",
+            ImageRef(None, "tinyolly/webui", "v2.1.8"),
+            id="namespaced-with-tag",
+        ),
+        pytest.param(
+            "ghcr.io/acme/tinyolly/ui",
+            ImageRef("ghcr.io", "acme/tinyolly/ui"),
+            id="dot-in-first-component-is-registry",
+        ),
+        pytest.param(
+            "localhost:5000/tinyolly/ui:dev",
+            ImageRef("localhost:5000", "tinyolly/ui", "dev"),
+            id="registry-with-port-and-tag",
+        ),
+        pytest.param(
+            "localhost/tinyolly/ui",
+            ImageRef("localhost", "tinyolly/ui"),
+            id="localhost-is-registry",
+        ),
+        pytest.param(
+            "registry:5000/ui",
+            ImageRef("registry:5000", "ui"),
+            id="colon-in-first-component-is-registry",
+        ),
+        pytest.param(
+            "acme/tinyolly/ui",
+            ImageRef(None, "acme/tinyolly/ui"),
+            id="plain-first-component-is-path",
+        ),
+        pytest.param(
+            f"tinyolly/ui@{DIGEST}", ImageRef(None, "tinyolly/ui", None, DIGEST), id="digest-only"
+        ),
+        pytest.param(
+            f"ghcr.io/acme/tinyolly/ui:v1@{DIGEST}",
+            ImageRef("ghcr.io", "acme/tinyolly/ui", "v1", DIGEST),
+            id="tag-and-digest",
+        ),
+        pytest.param(
+            "[::1]:5000/tinyolly/ui", ImageRef("[::1]:5000", "tinyolly/ui"), id="ipv6-registry"
+        ),
+        pytest.param(
+            "my-org/my__app.v2-x",
+            ImageRef(None, "my-org/my__app.v2-x"),
+            id="separators-in-components",
+        ),
+        pytest.param(
+            "python:3.11-slim_X", ImageRef(None, "python", "3.11-slim_X"), id="tag-mixed-case"
+        ),
+        pytest.param(
+            "GHCR.io/acme/ui", ImageRef("GHCR.io", "acme/ui"), id="registry-host-may-be-upper-case"
+        ),
+        pytest.param(
+            "a" * 1 + ":" + "t" * 128, ImageRef(None, "a", "t" * 128), id="tag-128-chars-ok"
+        ),
+    ],
+)
+def test_parse_valid(text: str, expected: ImageRef) -> None:
+    assert ImageRef.parse(text) == expected
+    assert str(ImageRef.parse(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        pytest.param("", "empty", id="empty"),
+        pytest.param("Tinyolly/ui", "lower-case", id="upper-case-repository"),
+        pytest.param("ghcr.io/Acme/ui", "lower-case", id="upper-case-path-after-registry"),
+        pytest.param("tinyolly/ui v1", "whitespace", id="space-inside"),
+        pytest.param(" busybox", "whitespace", id="leading-space"),
+        pytest.param("busybox@sha256:abc", "64", id="digest-too-short"),
+        pytest.param("busybox@sha256:" + "A" * 64, "lower-case hex", id="digest-upper-hex"),
+        pytest.param(
+            "busybox@md5:" + "a" * 32, "unsupported digest algorithm", id="unknown-digest-algorithm"
+        ),
+        pytest.param("busybox@", "digest", id="empty-digest"),
+        pytest.param("busybox:", "tag", id="empty-tag"),
+        pytest.param("busybox:" + "t" * 129, "at most 128", id="tag-too-long"),
+        pytest.param("busybox:.hidden", "not starting", id="tag-starts-with-dot"),
+        pytest.param("tinyolly//ui", "empty path component", id="double-slash"),
+        pytest.param("tinyolly/ui/", "empty path component", id="trailing-slash"),
+        pytest.param("-ui", "invalid", id="component-starts-with-separator"),
+        pytest.param("ui-", "invalid", id="component-ends-with-separator"),
+        pytest.param("ui...x", "invalid", id="triple-dot-separator"),
+        pytest.param("my_registry.io/ui", "valid host", id="underscore-in-registry"),
+        pytest.param("ghcr.io/", "empty", id="registry-without-repository"),
+        pytest.param("https://ghcr.io/acme/ui", "valid host", id="url-scheme"),
+        pytest.param("a/" + "b" * 260, "longer than 255", id="name-too-long"),
+        pytest.param(f"ui@{DIGEST}@{DIGEST}", "digest", id="two-digests"),
+    ],
+)
+def test_parse_invalid(text: str, reason: str) -> None:
+    with pytest.raises(InvalidImageReference) as error:
+        ImageRef.parse(text)
+    assert isinstance(error.value, ValueError)
+    assert reason in str(error.value)
+    assert repr(text) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        pytest.param("python", "docker.io/library/python", id="official-image-gets-library"),
+        pytest.param(
+            "docker.io/library/python", "docker.io/library/python", id="already-canonical"
+        ),
+        pytest.param("docker.io/python:3", "docker.io/library/python", id="hub-single-component"),
+        pytest.param(
+            "index.docker.io/tinyolly/ui", "docker.io/tinyolly/ui", id="legacy-index-host"
+        ),
+        pytest.param(
+            "registry-1.docker.io/tinyolly/ui", "docker.io/tinyolly/ui", id="registry-1-host"
+        ),
+        pytest.param("tinyolly/ui", "docker.io/tinyolly/ui", id="namespaced-hub-name"),
+        pytest.param("ghcr.io/acme/ui", "ghcr.io/acme/ui", id="other-registry-untouched"),
+        pytest.param(
+            "localhost:5000/ui", "localhost:5000/ui", id="no-library-for-other-registries"
+        ),
+    ],
+)
+def test_canonical_name(text: str, canonical: str) -> None:
+    assert ImageRef.parse(text).canonical_name() == canonical
+
+
+def test_parse_keeps_docker_hub_spelling_as_written() -> None:
+    ref = ImageRef.parse("docker.io/python")
+    assert (ref.registry, ref.repository) == ("docker.io", "python")
+    assert ImageRef.parse("python").registry is None
+
+
+IMAGES = {
+    "src/ui:ui": "tinyolly/ui",
+    "src/receiver:receiver": "tinyolly/receiver",
+    "src/webui:webui": "tinyolly/webui",
+    "tools/busybox:busybox": "busybox",
+    "src/agent:agent": "quay.io/acme/agent",
+}
+REGISTRIES = {"ghcr": "ghcr.io/acme", "local": "localhost:5000/", "hub": "docker.io"}
+
+
+@pytest.mark.parametrize(
+    "reference, expected",
+    [
+        pytest.param("tinyolly/ui", "src/ui:ui", id="bare-repository"),
+        pytest.param("tinyolly/ui:latest", "src/ui:ui", id="tag-ignored"),
+        pytest.param(f"tinyolly/ui@{DIGEST}", "src/ui:ui", id="digest-ignored"),
+        pytest.param(
+            "ghcr.io/acme/tinyolly/receiver:v1",
+            "src/receiver:receiver",
+            id="registry-with-path-prefix",
+        ),
+        pytest.param(
+            "localhost:5000/tinyolly/webui",
+            "src/webui:webui",
+            id="registry-with-port-trailing-slash-config",
+        ),
+        pytest.param("docker.io/tinyolly/ui", "src/ui:ui", id="docker-io-spelling"),
+        pytest.param("index.docker.io/tinyolly/ui:v1", "src/ui:ui", id="index-docker-io-spelling"),
+        pytest.param(
+            "docker.io/library/busybox:1.35",
+            "tools/busybox:busybox",
+            id="library-spelling-of-single-name",
+        ),
+        pytest.param("busybox:1.35", "tools/busybox:busybox", id="single-name"),
+        pytest.param("quay.io/acme/agent:v3", "src/agent:agent", id="repository-with-own-host"),
+        pytest.param("  tinyolly/ui:v1 ", "src/ui:ui", id="surrounding-whitespace-trimmed"),
+        pytest.param("ghcr.io/tinyolly/ui", None, id="registry-without-configured-prefix"),
+        pytest.param(
+            "ghcr.io/acme/quay.io/acme/agent", None, id="registry-not-applied-to-hosted-repository"
+        ),
+        pytest.param("tinyolly/ui-extra", None, id="longer-repository"),
+        pytest.param("other/tinyolly/ui", None, id="repository-suffix-only"),
+        pytest.param("quay.io/acme/tinyolly/ui", None, id="unconfigured-registry"),
+        pytest.param("nginx:1.25", None, id="external-image"),
+        pytest.param(
+            "{{ .Values.ui.image.repository }}:{{ .Values.ui.image.tag }}",
+            None,
+            id="template-syntax",
+        ),
+        pytest.param("${REGISTRY}/tinyolly/ui", None, id="shell-variable"),
+        pytest.param("Tinyolly/UI", None, id="invalid-reference"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_matcher_match(reference: str, expected: Optional[str]) -> None:
+    assert RepositoryMatcher(IMAGES, REGISTRIES).match(reference) == expected
+
+
+@pytest.mark.parametrize(
+    "images, registries, message",
+    [
+        pytest.param(
+            {"//:one": "tinyolly/ui", "//:two": "tinyolly/ui"},
+            {},
+            "tinyolly/ui",
+            id="same-repository-twice",
+        ),
+        pytest.param(
+            {"//:one": "tinyolly/ui", "//:two": "docker.io/tinyolly/ui"},
+            {},
+            "docker.io/tinyolly/ui",
+            id="same-repository-different-hub-spelling",
+        ),
+        pytest.param(
+            {"//:one": "ui", "//:two": "acme/ui"},
+            {"one": "r.example.com/acme", "two": "r.example.com"},
+            "r.example.com/acme/ui",
+            id="overlap-through-registry-prefixes",
+        ),
+    ],
+)
+def test_matcher_conflict_names_both_keys(images, registries, message: str) -> None:
+    with pytest.raises(RepositoryConflictError) as error:
+        RepositoryMatcher(images, registries)
+    assert "//:one" in str(error.value) and "//:two" in str(error.value)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "images, registries, message",
+    [
+        pytest.param(
+            {"a": "tinyolly/ui:v1"}, {}, "must not include a tag", id="repository-with-tag"
+        ),
+        pytest.param({"a": "Tinyolly/ui"}, {}, "lower-case", id="invalid-repository"),
+        pytest.param({"a": "ui"}, {"ghcr": "https://ghcr.io"}, "scheme", id="registry-with-scheme"),
+        pytest.param({"a": "ui"}, {"bad": "ghcr.io/Acme"}, "'bad'", id="invalid-registry-path"),
+    ],
+)
+def test_matcher_rejects_bad_configuration(images, registries, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        RepositoryMatcher(images, registries)
+    assert message in str(error.value)
+
+
+def test_same_key_may_be_reached_through_several_spellings() -> None:
+    matcher = RepositoryMatcher(
+        {"ui": "tinyolly/ui"}, {"hub": "docker.io", "idx": "index.docker.io"}
+    )
+    assert matcher.match("index.docker.io/tinyolly/ui") == "ui"
