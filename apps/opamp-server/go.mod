@@ -1,0 +1,3 @@
+module github.com/tinyolly/tinyolly/apps/opamp-server
+
+go 1.19
