@@ -12,9 +12,17 @@ from pants.engine.target import Target
 from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
-from shipyard.dependency_inference import chart_dependencies
+from shipyard.dependency_inference import chart_dependencies, image_dependencies
+from shipyard.goals import tailor
 from shipyard.subsystems import oci
-from shipyard.util_rules import chart_resolution, file_owners, repositories
+from shipyard.util_rules import (
+    chart_resolution,
+    dockerfile_resolution,
+    file_owners,
+    image_resolution,
+    oci_config,
+    repositories,
+)
 
 
 def rules() -> Iterable[Rule | UnionRule]:
@@ -24,6 +32,11 @@ def rules() -> Iterable[Rule | UnionRule]:
         *repositories.rules(),
         *chart_resolution.rules(),
         *chart_dependencies.rules(),
+        *dockerfile_resolution.rules(),
+        *image_resolution.rules(),
+        *oci_config.rules(),
+        *image_dependencies.rules(),
+        *tailor.rules(),
     )
 
 

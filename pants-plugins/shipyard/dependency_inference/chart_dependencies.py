@@ -19,6 +19,7 @@ from shipyard.util_rules.chart_resolution import (
 )
 from shipyard.util_rules.file_owners import FileOwners, FileOwnersRequest, UnownedFilesError
 from shipyard.target_types import HelmChartMetadataField
+from shipyard.util_rules.oci_config import OciConfigOwners
 
 
 class MissingChartDependencyError(Exception):
@@ -38,6 +39,12 @@ class _LocalChartLookup:
 @rule(desc="Find the helm_chart of a file:// chart dependency")
 async def find_local_chart(lookup: _LocalChartLookup) -> Address:
     dep = lookup.dependency
+    if dep.directory == ".." or dep.directory.startswith("../") or dep.directory.startswith("/"):
+        raise MissingChartDependencyError(
+            f"{lookup.chart_yaml_path}:{dep.line}: the dependency {dep.name!r} points at "
+            f"{dep.directory}, outside the repository. Vendor the chart into the repository, or "
+            "fetch it from a chart repository (`repository: https://...` or `oci://...`)."
+        )
     targets = await Get(
         Targets,
         RawSpecsWithoutFileOwners(
@@ -58,9 +65,12 @@ async def find_local_chart(lookup: _LocalChartLookup) -> Address:
 
 
 @rule(desc="Infer a Helm chart's dependencies")
-async def infer_helm_chart_dependencies(request: InferHelmChartDependencies) -> InferredDependencies:
+async def infer_helm_chart_dependencies(
+    request: InferHelmChartDependencies, config_owners: OciConfigOwners
+) -> InferredDependencies:
     """Depends on the owners of the files `helm package` would include, the charts named by
-    `file://` dependencies, and the `oci_image` targets whose repository values/templates name."""
+    `file://` dependencies, the `oci_image` targets whose repository values/templates name, and
+    the target owning pants.toml (registry addresses are stamped into packaged charts)."""
     chart = await Get(ResolvedHelmChart, HelmChartFieldSet, request.field_set)
     owners = await Get(
         FileOwners,
@@ -78,7 +88,12 @@ async def infer_helm_chart_dependencies(request: InferHelmChartDependencies) -> 
         Get(Address, _LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
     )
     return InferredDependencies(
-        sorted(owners.addresses(excluding=[chart.address]) | set(local_charts) | chart.repo_images)
+        sorted(
+            owners.addresses(excluding=[chart.address])
+            | set(local_charts)
+            | chart.repo_images
+            | set(config_owners.addresses)
+        )
     )
 
 
