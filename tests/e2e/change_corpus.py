@@ -1,0 +1,250 @@
+"""Scripted edits to the example monorepo, each with the exact set of images and charts it affects.
+
+This is the ground truth for `--changed-since`: used by tests/e2e/test_change_corpus.py for our
+backend, and by tools/bench/compare_builtin_backends.py for Pants' own docker/helm backends.
+Each edit is applied to a clean work tree of a committed copy of the repository.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+PYTHON_BASE = "dockerfiles:python-base"
+UI = "dockerfiles:ui"
+RECEIVER = "dockerfiles:receiver"
+OPAMP = "apps/opamp-server:opamp-server"
+WEBUI = "apps/webui:webui"
+DEMO = "apps/demo:demo"
+TINYOLLY = "charts/tinyolly:tinyolly"
+DEMOS_CHART = "charts/tinyolly-demos:tinyolly-demos"
+COMMON = "charts/common:common"
+ALL_IMAGES_AND_CHARTS = frozenset(
+    {PYTHON_BASE, UI, RECEIVER, OPAMP, WEBUI, DEMO, TINYOLLY, DEMOS_CHART, COMMON}
+)
+
+Apply = Callable[[Path], None]
+
+
+def append(path: str, text: str) -> Apply:
+    def apply(root: Path) -> None:
+        with open(root / path, "a") as f:
+            f.write(text)
+
+    return apply
+
+
+def replace(path: str, old: str, new: str) -> Apply:
+    def apply(root: Path) -> None:
+        content = (root / path).read_text()
+        assert old in content, f"{path} no longer contains {old!r}: update the corpus"
+        (root / path).write_text(content.replace(old, new, 1))
+
+    return apply
+
+
+def create(path: str, text: str) -> Apply:
+    def apply(root: Path) -> None:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+
+    return apply
+
+
+@dataclass(frozen=True)
+class Edit:
+    name: str
+    apply: Apply
+    affected: frozenset[str]
+    why: str
+
+
+def edit(name: str, apply: Apply, affected: set[str], why: str) -> Edit:
+    return Edit(name, apply, frozenset(affected), why)
+
+
+CORPUS: tuple[Edit, ...] = (
+    edit(
+        "copied_app_file",
+        append("apps/ui/tinyolly_ui/server.py", "\n# edited\n"),
+        {UI, TINYOLLY},
+        "Dockerfile.ui copies apps/${APP_DIR}/tinyolly_ui/ with APP_DIR=ui; the chart names tinyolly/ui",
+    ),
+    edit("app_readme_not_copied", append("apps/ui/README.md", "\nedited\n"), set(), "not copied"),
+    edit(
+        "app_test_not_copied",
+        append("apps/ui/tests/test_ui_server.py", "\n# edited\n"),
+        set(),
+        "tests are beside the code but not copied",
+    ),
+    edit(
+        "other_app_under_same_context",
+        append("apps/receiver/tinyolly_receiver/otlp.py", "\n# edited\n"),
+        {RECEIVER, TINYOLLY},
+        "APP_DIR=receiver; the ui image, with the same context, does not copy it",
+    ),
+    edit(
+        "shared_library",
+        append("libs/tinyolly_common/models.py", "\n# edited\n"),
+        {PYTHON_BASE, UI, RECEIVER, TINYOLLY},
+        "python-base copies it; ui and receiver import it and are built FROM python-base",
+    ),
+    edit(
+        "shared_library_readme",
+        append("libs/tinyolly_common/README.md", "\nedited\n"),
+        set(),
+        "python-base copies libs/tinyolly_common/*.py only",
+    ),
+    edit(
+        "file_matched_only_by_glob",
+        create("libs/tinyolly_common/extra.py", '"""New module."""\n'),
+        {PYTHON_BASE, UI, RECEIVER, TINYOLLY},
+        "COPY libs/tinyolly_common/*.py picks up a new module",
+    ),
+    edit(
+        "file_not_matched_by_glob",
+        create("libs/tinyolly_common/NOTES.txt", "notes\n"),
+        set(),
+        "*.py does not match it",
+    ),
+    edit(
+        "python_base_dockerfile",
+        append("dockerfiles/Dockerfile.python-base", "\nLABEL edited=1\n"),
+        {PYTHON_BASE, UI, RECEIVER, TINYOLLY},
+        "ui and receiver are built FROM tinyolly/python-base",
+    ),
+    edit(
+        "shared_requirements",
+        append("3rdparty/python/requirements.txt", "\n# edited\n"),
+        {PYTHON_BASE, UI, RECEIVER, TINYOLLY},
+        "python-base copies and installs it",
+    ),
+    edit(
+        "demo_requirements",
+        append("apps/demo/requirements.txt", "\n# edited\n"),
+        {DEMO, DEMOS_CHART},
+        "COPY requirements.txt",
+    ),
+    edit(
+        "dockerignore_exception_dropped",
+        replace("apps/demo/.dockerignore", "!THIRD_PARTY_NOTICES.md\n", ""),
+        {DEMO, DEMOS_CHART},
+        ".dockerignore decides what COPY . . takes",
+    ),
+    edit(
+        "file_kept_by_dockerignore_exception",
+        append("apps/demo/THIRD_PARTY_NOTICES.md", "\nedited\n"),
+        {DEMO, DEMOS_CHART},
+        "*.md is ignored but !THIRD_PARTY_NOTICES.md re-includes it",
+    ),
+    edit(
+        "file_excluded_by_dockerignore",
+        append("apps/demo/README.md", "\nedited\n"),
+        set(),
+        "*.md is ignored",
+    ),
+    edit(
+        "test_excluded_by_dockerignore",
+        append("apps/demo/tests/test_demo_tracing.py", "\n# edited\n"),
+        set(),
+        "tests/ is ignored",
+    ),
+    edit(
+        "demo_source",
+        append("apps/demo/frontend.py", "\n# edited\n"),
+        {DEMO, DEMOS_CHART},
+        "COPY . .",
+    ),
+    edit(
+        "arg_default_in_dockerfile",
+        replace("dockerfiles/Dockerfile.ui", "ARG APP_DIR=ui", "ARG APP_DIR=receiver"),
+        {UI, TINYOLLY},
+        "the Dockerfile changed; build_args still select ui, so the copied files do not change",
+    ),
+    edit(
+        "build_arg_in_build_file",
+        replace("dockerfiles/BUILD", 'build_args={"APP_DIR": "receiver"}', 'build_args={"APP_DIR": "receiver", "X": "1"}'),
+        {PYTHON_BASE, UI, RECEIVER, TINYOLLY},
+        "a BUILD file change marks every target it declares changed",
+    ),
+    edit(
+        "root_dockerignore",
+        append(".dockerignore", "\n**/*.orig\n"),
+        {PYTHON_BASE, UI, RECEIVER, TINYOLLY},
+        "the images built with the repository root as context read it",
+    ),
+    edit(
+        "go_source",
+        append("apps/opamp-server/server.go", "\n// edited\n"),
+        {OPAMP, TINYOLLY},
+        "COPY main.go server.go ./",
+    ),
+    edit(
+        "go_test_not_copied",
+        append("apps/opamp-server/server_test.go", "\n// edited\n"),
+        set(),
+        "the Dockerfile names its Go files one by one",
+    ),
+    edit(
+        "typescript_source",
+        append("apps/webui/src/main.ts", "\n// edited\n"),
+        {WEBUI, TINYOLLY},
+        "COPY src/ src/",
+    ),
+    edit(
+        "new_file_in_copied_directory",
+        create("apps/webui/public/robots.txt", "User-agent: *\n"),
+        {WEBUI, TINYOLLY},
+        "COPY public/ public/ copies a new file",
+    ),
+    edit("webui_readme", append("apps/webui/README.md", "\nedited\n"), set(), "not copied"),
+    edit(
+        "chart_template",
+        append("charts/tinyolly/templates/ui.yaml", "\n# edited\n"),
+        {TINYOLLY},
+        "packaged",
+    ),
+    edit(
+        "values_image_tag",
+        replace("charts/tinyolly/values.yaml", "tag: latest", "tag: v2.1.9"),
+        {TINYOLLY},
+        "packaged",
+    ),
+    edit(
+        "helmignored_chart_file",
+        append("charts/tinyolly/ci/ci-values.yaml", "\n# edited\n"),
+        set(),
+        ".helmignore lists ci/",
+    ),
+    edit(
+        "chart_readme_packaged",
+        append("charts/tinyolly/README.md", "\nedited\n"),
+        {TINYOLLY},
+        "helm package includes README.md unless .helmignore excludes it",
+    ),
+    edit(
+        "library_chart",
+        append("charts/common/templates/_helpers.tpl", "\n{{/* edited */}}\n"),
+        {COMMON, TINYOLLY, DEMOS_CHART},
+        "both charts depend on file://../common",
+    ),
+    edit(
+        "demos_chart_values",
+        append("charts/tinyolly-demos/values.yaml", "\n# edited\n"),
+        {DEMOS_CHART},
+        "packaged",
+    ),
+    edit(
+        "pants_toml",
+        append("pants.toml", "\n# edited\n"),
+        set(ALL_IMAGES_AND_CHARTS),
+        "[oci] options live there; we choose to over-approximate (see util_rules/oci_config.py)",
+    ),
+    edit(
+        "unrelated_new_file",
+        create("docs/notes.md", "notes\n"),
+        set(),
+        "nothing uses it",
+    ),
+)

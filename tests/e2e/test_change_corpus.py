@@ -1,0 +1,56 @@
+"""`pants --changed-since=HEAD list` names exactly the images and charts each edit affects.
+
+The command is the one CI runs (`[changed].dependents = "transitive"` comes from pants.toml), on a
+committed copy of this repository; each edit starts from a clean work tree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.change_corpus import CORPUS, Edit
+from tests.e2e.conftest import PantsRepo, copy_repo, init_git
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def corpus_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PantsRepo]:
+    import os
+
+    root = tmp_path_factory.mktemp("corpus") / "repo"
+    copy_repo(root)
+    init_git(root)
+    repo = PantsRepo(root, dict(os.environ))
+    try:
+        yield repo
+    finally:
+        repo.stop_pantsd()
+
+
+def affected_images_and_charts(repo: PantsRepo) -> set[str]:
+    result = repo.run(
+        "--changed-since=HEAD", "--filter-target-type=oci_image,helm_chart", "list"
+    )
+    return set(result.stdout.split())
+
+
+def test_the_corpus_is_large_and_varied() -> None:
+    assert len(CORPUS) >= 25
+    assert len({e.name for e in CORPUS}) == len(CORPUS)
+    assert sum(1 for e in CORPUS if not e.affected) >= 8  # edits that must affect nothing
+
+
+@pytest.mark.parametrize("edit", CORPUS, ids=[e.name for e in CORPUS])
+def test_changed_since_names_exactly_the_affected_targets(corpus_repo: PantsRepo, edit: Edit) -> None:
+    corpus_repo.git("checkout", "-q", "--", ".")
+    corpus_repo.git("clean", "-fdq")
+    edit.apply(corpus_repo.root)
+    try:
+        assert affected_images_and_charts(corpus_repo) == set(edit.affected), edit.why
+    finally:
+        corpus_repo.git("checkout", "-q", "--", ".")
+        corpus_repo.git("clean", "-fdq")
