@@ -120,12 +120,8 @@ class _Parser:
         self.path = path
         # Split on "\n" only (keeping the endings, which heredoc bodies preserve); Python's
         # splitlines() would also split on characters Docker treats as ordinary text.
-        self.lines = text.split("\n")
-        if self.lines and self.lines[-1] == "":
-            self.lines.pop()
-        self.lines = [line + "\n" for line in self.lines]
-        if text and not text.endswith("\n") and self.lines:
-            self.lines[-1] = self.lines[-1][:-1]
+        parts = text.split("\n")
+        self.lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
         self.pos = 0
         self.line_no = 0
         self.escape = "\\"
@@ -487,7 +483,7 @@ class _Parser:
                     else f"{k} requires at least two arguments",
                     f"write {k} <source>... <destination>, e.g. '{k} app.py /app/'",
                 )
-            if _parse_heredoc_word(args[-1]) is not None and not ins.json_form:
+            if _parse_heredoc_word(args[-1]) is not None:
                 raise fail(f"{k} cannot accept a heredoc as a destination", f"put the heredoc before the destination: {k} <<EOF /path/file")
         elif k in ("ENV", "LABEL", "ARG", "EXPOSE", "VOLUME", "ONBUILD", "HEALTHCHECK"):
             if not args:

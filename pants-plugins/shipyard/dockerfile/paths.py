@@ -18,14 +18,21 @@ class BadPattern(ValueError):
     """A wildcard pattern Go's filepath.Match rejects (unclosed `[`, trailing `\\`, ...)."""
 
 
-_NEEDS_CLEANING = re.compile(r"//|(?:^|/)\.\.?(?:/|$)|./$")
+def _is_clean(path: str) -> bool:
+    return not (
+        "//" in path
+        or "/./" in path
+        or "/../" in path
+        or path.startswith(("./", "../"))
+        or (path.endswith(("/", "/.", "/..")) and path != "/")
+    )
 
 
 def clean(path: str) -> str:
     """Go's `path.Clean`: collapse `//`, `.` and `..`; "" becomes "."; no trailing slash."""
     if path == "":
         return "."
-    if _NEEDS_CLEANING.search(path) is None:
+    if _is_clean(path):
         return path  # already clean (the common case for file lists)
     rooted = path.startswith("/")
     parts: List[str] = []

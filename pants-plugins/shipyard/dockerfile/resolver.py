@@ -30,6 +30,12 @@ wildcard-free directory is missing from the context (`COPY missing/*.txt /dst/` 
 "lstat missing: no such file or directory", moby/buildkit#2933), even when another source of the
 same COPY matched. We follow that: a missing prefix directory is an error, an empty match with
 an existing directory is a warning in `ResolvedDockerfile.warnings`.
+
+Where we are stricter or kinder than BuildKit, on purpose:
+- a source with `..` that climbs out of the context is an error (BuildKit silently reads the
+  path from the context root instead, which is never what the author meant);
+- `FROM Build` names the stage `build` (BuildKit would look for an image "Build", an invalid
+  reference), since stage names are otherwise case-insensitive.
 """
 
 from __future__ import annotations
@@ -261,6 +267,7 @@ class _Context:
         self.ignore = ignore
         self._included: Dict[str, bool] = {}
         self._children_cache: Dict[str, Dict[str, bool]] = {}
+        self._under_cache: Dict[str, List[str]] = {}
 
     def included(self, path: str) -> bool:
         if self.ignore is None:
@@ -278,10 +285,12 @@ class _Context:
         return bisect_left(self.sorted, directory + "/"), bisect_left(self.sorted, directory + "0")
 
     def files_under(self, directory: str) -> List[str]:
-        lo, hi = self._range(directory)
-        if self.ignore is None:
-            return self.sorted[lo:hi]
-        return [f for f in self.sorted[lo:hi] if self.included(f)]
+        cached = self._under_cache.get(directory)
+        if cached is None:
+            lo, hi = self._range(directory)
+            cached = self.sorted[lo:hi] if self.ignore is None else self.ignore.kept(self.sorted[lo:hi])
+            self._under_cache[directory] = cached
+        return cached
 
     def has_files_under(self, directory: str) -> bool:
         lo, hi = self._range(directory)
@@ -561,7 +570,7 @@ class _Resolver:
         return self.error(ins, f"cannot substitute variables in {word!r}: {text}", hint)
 
     # -- dependencies (platform independent) ------------------------------------------------------
-    def _from_dep(self, ins: Instruction, value: str, stage_index: int, what: str) -> _Dep:
+    def _from_dep(self, ins: Instruction, value: str, what: str) -> _Dep:
         if has_substitution(value, self.escape):
             raise self.error(
                 ins,
@@ -600,13 +609,13 @@ class _Resolver:
         for stage in self.stages:
             for ins in stage.body:
                 if ins.keyword == "COPY" and ins.flag("from"):
-                    dep = self._from_dep(ins, ins.flag("from") or "", stage.index, "--from")
+                    dep = self._from_dep(ins, ins.flag("from") or "", "--from")
                     if dep.stage is not None:
                         deps[stage.index].setdefault(dep.stage, ins)
                 elif ins.keyword == "RUN":
                     for mount in self._mounts(ins):
                         if mount.from_:
-                            dep = self._from_dep(ins, mount.from_, stage.index, "--mount from=")
+                            dep = self._from_dep(ins, mount.from_, "--mount from=")
                             if dep.stage is not None:
                                 deps[stage.index].setdefault(dep.stage, ins)
         self._check_cycles(deps)
@@ -787,14 +796,14 @@ class _Resolver:
     def _copy(self, stage: _Stage, ins: Instruction, env: Mapping[str, str], platform: str) -> None:
         label = self._label(stage.index)
         from_value = ins.flag("from") if ins.keyword == "COPY" else None
-        dep = self._from_dep(ins, from_value, stage.index, "--from") if from_value else None
+        dep = self._from_dep(ins, from_value, "--from") if from_value else None
         excludes = [self.expand(ins, p, env) for p in ins.flag_values("exclude")]
         if from_value and dep is not None and dep.image is not None and dep.image.lower() != _SCRATCH:
             self.acc.add_ref(dep.image, KIND_COPY_FROM, ins.line, stage.index, None, platform)
 
         for written in ins.arguments[:-1]:
-            heredoc_name = None if ins.json_form else is_heredoc_marker(written)
-            if heredoc_name is not None and ins.heredoc(heredoc_name) is not None:
+            if is_heredoc_marker(written) is not None:
+                # BuildKit treats every `<<NAME` source as inline content (empty without a body).
                 self._trace(ins, label, written, written, ORIGIN_HEREDOC)
                 continue
             value = self.expand(ins, written, env)
@@ -867,19 +876,27 @@ class _Resolver:
                 f"{ins.keyword} source {written!r} is excluded from the build context {self.label!r} by {ignored_by}",
                 f"remove the pattern from {self.ignore.path if self.ignore else '.dockerignore'} or add an exception line '!{rel}'",
             )
-        return self.error(
-            ins,
-            f"{ins.keyword} source {written!r} was not found in the build context {self.label!r}",
+        hint = (
             "paths are relative to the build context, not to the Dockerfile; check the oci_image context field "
-            "and .dockerignore, and the spelling of the path",
+            "and .dockerignore, and the spelling of the path"
         )
+        parts = rel.split("/")
+        for cut in range(1, len(parts)):
+            shorter = "/".join(parts[cut:])
+            if self.context.literal(shorter):
+                hint = (
+                    f"the context has {shorter!r}: the source seems written relative to a parent directory of "
+                    f"the context; write {shorter!r} or set the oci_image context field to the directory the path starts from"
+                )
+                break
+        return self.error(ins, f"{ins.keyword} source {written!r} was not found in the build context {self.label!r}", hint)
 
     def _run_mounts(self, stage: _Stage, ins: Instruction, env: Mapping[str, str], platform: str) -> None:
         label = self._label(stage.index)
         for mount in self._mounts(ins):
             source = self.expand(ins, mount.source, env) if mount.source else ""
             if mount.from_:
-                dep = self._from_dep(ins, mount.from_, stage.index, "--mount from=")
+                dep = self._from_dep(ins, mount.from_, "--mount from=")
                 if dep.image is not None:
                     if dep.image.lower() != _SCRATCH:
                         self.acc.add_ref(dep.image, KIND_MOUNT_FROM, ins.line, stage.index, None, platform)
@@ -901,7 +918,7 @@ class _Resolver:
                     "the oci_image context field and .dockerignore",
                 )
             self.acc.files.update(files)
-            self._trace(ins, label, mount.raw, source, ORIGIN_CONTEXT, files=tuple(files))
+            self._trace(ins, label, mount.raw, rel or ".", ORIGIN_CONTEXT, files=tuple(files))
 
     def _trace(
         self,

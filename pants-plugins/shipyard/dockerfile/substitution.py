@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import FrozenSet, List, Mapping, Optional, Set, Tuple
+from typing import FrozenSet, List, Mapping, Set, Tuple
 
 # Instructions whose arguments Docker runs through variable substitution. ONBUILD is not one of
 # them (its trigger is substituted when a child image runs it); RUN/CMD/ENTRYPOINT are left to
@@ -97,8 +97,7 @@ class ShellLexer:
 
     The flags mirror BuildKit's lexer options: `raw_quotes` keeps quote characters in the
     output, `raw_escapes` keeps escape characters, `skip_unset` leaves references to unset
-    variables as written (used to find heredoc delimiters), `skip_quotes` treats quotes as
-    ordinary characters.
+    variables as written (used to find heredoc delimiters).
     """
 
     def __init__(
@@ -108,7 +107,6 @@ class ShellLexer:
         raw_quotes: bool = False,
         raw_escapes: bool = False,
         skip_unset: bool = False,
-        skip_quotes: bool = False,
     ) -> None:
         if escape not in ("\\", "`"):
             raise ValueError(f"escape character must be a backslash or a backtick, not {escape!r}")
@@ -116,7 +114,6 @@ class ShellLexer:
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
         self.skip_unset = skip_unset
-        self.skip_quotes = skip_quotes
 
     def process(self, word: str, env: Mapping[str, str]) -> Expansion:
         """Process `word` against `env` (a variable is set when its name is a key)."""
@@ -178,7 +175,7 @@ class _Run:
                 piece = self.dollar()
                 out.append(piece)
                 words.add_string(piece)
-            elif ch in ("'", '"') and not self.lx.skip_quotes:
+            elif ch in ("'", '"'):
                 piece = self.single_quote() if ch == "'" else self.double_quote()
                 out.append(piece)
                 words.add_raw_string(piece)
@@ -429,8 +426,3 @@ def has_substitution(word: str, escape: str = "\\") -> bool:
         return expand_word(word, {}, escape).value != word
     except ShellLexError:
         return True
-
-
-def unset_or_empty(names: FrozenSet[str], env: Mapping[str, Optional[str]]) -> Tuple[str, ...]:
-    """The names among `names` that `env` does not set to a non-empty value, sorted."""
-    return tuple(sorted(n for n in names if not env.get(n)))

@@ -3,6 +3,7 @@ needs, by reading the Dockerfile, listing the context and applying `.dockerignor
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -16,6 +17,9 @@ from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolver import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
 from shipyard.subsystems.oci import OciSubsystem
+
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidDockerfileError(Exception):
@@ -86,6 +90,8 @@ async def resolve_dockerfile_request(
     except DockerfileError as e:
         raise InvalidDockerfileError(str(e)) from e
 
+    for warning in resolved.warnings:
+        logger.warning(warning)
     copy_lines: dict[str, int] = {}
     for trace in sorted(resolved.copy_trace, key=lambda t: t.line):
         for f in trace.files:
