@@ -141,6 +141,8 @@ async def find_putative_shipyard_targets(
     for image in resolved_images:
         for path in image.resolution.copied_files:
             used.setdefault(path, f"Copied into the image {image.address}.")
+        if image.resolution.dockerignore_path:
+            used.setdefault(image.resolution.dockerignore_path, f"Read by the image {image.address}.")
     for chart in resolved_charts:
         for path in chart.packaged_files:
             if path != chart.chart_yaml_path:
@@ -158,6 +160,8 @@ async def find_putative_shipyard_targets(
         for path in resolution.copied_files:
             if path != dockerfile:
                 used.setdefault(path, f"Copied by {dockerfile}.")
+        if resolution.dockerignore_path:
+            used.setdefault(resolution.dockerignore_path, f"Read by {dockerfile}.")
     if new_charts:
         chart_listings = await MultiGet(
             Get(Paths, PathGlobs([f"{posixpath.dirname(c)}/**"])) for c in new_charts
