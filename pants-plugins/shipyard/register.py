@@ -13,7 +13,7 @@ from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
-from shipyard.goals import tailor
+from shipyard.goals import oci_peek, tailor
 from shipyard.subsystems import oci
 from shipyard.util_rules import (
     chart_resolution,
@@ -37,6 +37,7 @@ def rules() -> Iterable[Rule | UnionRule]:
         *oci_config.rules(),
         *image_dependencies.rules(),
         *tailor.rules(),
+        *oci_peek.rules(),
     )
 
 

@@ -1,0 +1,100 @@
+"""`pants oci-peek`: what each image and chart is built from, with the lines that say so.
+
+`pants peek` shows targets' fields and their (inferred) dependencies; this goal adds what
+inference saw but does not turn into dependencies: external base images, the Dockerfile line that
+copies each file, the values/template line that names each image.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from pants.engine.console import Console
+from pants.engine.goal import Goal, GoalSubsystem, Outputting
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
+from pants.engine.target import Targets
+
+from shipyard.util_rules.chart_resolution import HelmChartFieldSet, ResolvedHelmChart
+from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
+
+
+class OciPeekSubsystem(Outputting, GoalSubsystem):
+    name = "oci-peek"
+    help = (
+        "Show, as JSON, what each `oci_image` and `helm_chart` is built from: copied files with the "
+        "Dockerfile line copying them, base images (the repo's and external ones), chart "
+        "dependencies, and the images named in values and templates with their file and line."
+    )
+
+
+class OciPeek(Goal):
+    subsystem_cls = OciPeekSubsystem
+    environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
+
+
+def describe_image(image: ResolvedOciImage, repository: str) -> dict[str, Any]:
+    resolution = image.resolution
+    return {
+        "address": image.address.spec,
+        "target_type": "oci_image",
+        "repository": repository,
+        "dockerfile": resolution.dockerfile_path,
+        "context": resolution.context_dir or ".",
+        "dockerignore": resolution.dockerignore_path,
+        "base_images": [
+            {
+                "reference": b.reference,
+                "kind": b.kind,
+                "line": b.line,
+                "image": b.image.spec if b.image else None,
+            }
+            for b in image.base_images
+        ],
+        "copied_files": [
+            {"path": path, "line": resolution.copy_lines.get(path)} for path in resolution.copied_files
+        ],
+    }
+
+
+def describe_chart(chart: ResolvedHelmChart) -> dict[str, Any]:
+    return {
+        "address": chart.address.spec,
+        "target_type": "helm_chart",
+        "chart": chart.chart_yaml_path,
+        "name": chart.metadata.name,
+        "version": chart.metadata.version,
+        "app_version": chart.metadata.app_version,
+        "chart_dependencies": [
+            {"name": d.name, "directory": d.directory, "line": d.line} for d in chart.local_dependencies
+        ],
+        "images": [
+            {"reference": r.reference, "path": r.path, "line": r.line, "image": r.image.spec if r.image else None}
+            for r in chart.image_references
+        ],
+        "packaged_files": list(chart.packaged_files),
+    }
+
+
+@goal_rule
+async def oci_peek(console: Console, subsystem: OciPeekSubsystem, targets: Targets) -> OciPeek:
+    images = [t for t in targets if OciImageFieldSet.is_applicable(t)]
+    charts = [t for t in targets if HelmChartFieldSet.is_applicable(t)]
+    resolved_images = await MultiGet(
+        Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(t)) for t in images
+    )
+    resolved_charts = await MultiGet(
+        Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t)) for t in charts
+    )
+    entries = [
+        describe_image(image, OciImageFieldSet.create(t).repository.repository(t.address))
+        for t, image in zip(images, resolved_images)
+    ] + [describe_chart(chart) for chart in resolved_charts]
+    entries.sort(key=lambda e: e["address"])
+    with subsystem.output(console) as write_stdout:
+        write_stdout(json.dumps(entries, indent=2) + "\n")
+    return OciPeek(exit_code=0)
+
+
+def rules() -> Iterable[Rule]:
+    return collect_rules()
