@@ -19,6 +19,7 @@ from pants.engine.target import (
     InvalidFieldException,
     SingleSourceField,
     StringField,
+    StringSequenceField,
     Target,
 )
 from pants.util.strutil import help_text
@@ -115,6 +116,29 @@ class OciImageTargetStageField(StringField):
     )
 
 
+class OciImagePlatformsField(StringSequenceField):
+    alias = "platforms"
+    help = help_text(
+        """
+        The platforms to build this image for, as `os/arch[/variant]`, e.g.
+        `["linux/amd64", "linux/arm64"]`. Default: `[oci].platforms`. With several platforms the
+        image is an OCI index with one image per platform.
+        """
+    )
+
+    @classmethod
+    def compute_value(cls, raw_value, address: Address):  # type: ignore[no-untyped-def]
+        value = super().compute_value(raw_value, address)
+        for entry in value or ():
+            parts = entry.split("/")
+            if len(parts) not in (2, 3) or not all(parts):
+                raise InvalidFieldException(
+                    f"The `{cls.alias}` field of {address} has {entry!r}, which is not a platform. "
+                    'Write platforms as `os/arch[/variant]`, e.g. "linux/arm64".'
+                )
+        return value
+
+
 class OciImageDependenciesField(Dependencies):
     help = help_text(
         """
@@ -133,6 +157,7 @@ class OciImageTarget(Target):
         OciImageRepositoryField,
         OciImageBuildArgsField,
         OciImageTargetStageField,
+        OciImagePlatformsField,
         OciImageDependenciesField,
     )
     help = help_text(

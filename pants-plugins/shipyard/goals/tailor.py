@@ -28,6 +28,7 @@ from pants.engine.unions import UnionRule
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 
+from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
     HelmChartMetadataField,
     HelmChartTarget,
@@ -93,7 +94,10 @@ def ownership_targets(files_by_reason: Mapping[str, str], owned: set[str]) -> li
 
 @rule(level=LogLevel.DEBUG, desc="Find OCI images, Helm charts and the files they use")
 async def find_putative_shipyard_targets(
-    request: PutativeShipyardTargetsRequest, all_owned_sources: AllOwnedSources, all_targets: AllTargets
+    request: PutativeShipyardTargetsRequest,
+    all_owned_sources: AllOwnedSources,
+    all_targets: AllTargets,
+    oci: OciSubsystem,
 ) -> PutativeTargets:
     owned = set(all_owned_sources)
     candidates = await Get(
@@ -151,7 +155,9 @@ async def find_putative_shipyard_targets(
         try:
             resolution = await Get(
                 DockerfileResolution,
-                DockerfileResolutionRequest(dockerfile, posixpath.dirname(dockerfile), FrozenDict(), None),
+                DockerfileResolutionRequest(
+                    dockerfile, posixpath.dirname(dockerfile), FrozenDict(), None, tuple(oci.platforms)
+                ),
             )
         except InvalidDockerfileError as e:
             # Its context is probably not its directory: the image target needs a `context` first.

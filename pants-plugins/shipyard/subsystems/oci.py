@@ -1,13 +1,23 @@
-"""The `[oci]` options: where images are published and for which platforms."""
+"""The `[oci]` options: where images are published, for which platforms, and with which builder."""
 
 from __future__ import annotations
 
+import platform
 from typing import Iterable
 
 from pants.engine.rules import Rule, collect_rules
-from pants.option.option_types import DictOption, StrListOption
+from pants.option.option_types import DictOption, EnumOption, StrListOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import help_text
+
+from shipyard.builders.choice import BuilderChoice
+
+
+def host_platform() -> str:
+    """The platform of this machine, as `linux/<arch>`."""
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    return f"linux/{arch}"
 
 
 class OciSubsystem(Subsystem):
@@ -27,11 +37,52 @@ class OciSubsystem(Subsystem):
         ),
     )
     platforms = StrListOption(
-        default=["linux/amd64", "linux/arm64"],
+        default=[host_platform()],
         help=help_text(
             """
-            The platforms images are built for, as `os/arch[/variant]`. Dependency inference takes
-            the union over these, so a `COPY bin/${TARGETARCH}/app` depends on every platform's file.
+            The platforms images are built for, as `os/arch[/variant]`, unless an `oci_image` sets
+            its `platforms` field. Default: this machine's platform. With several platforms, an
+            image is an OCI index holding one image per platform. Dependency inference takes the
+            union over them, so `COPY bin/${TARGETARCH}/app` depends on every platform's file.
+            """
+        ),
+    )
+    builder = EnumOption(
+        default=BuilderChoice.AUTO,
+        help=help_text(
+            """
+            What builds images: `buildah` (daemonless; one build per platform, arm64 RUN steps
+            under qemu emulation), `docker` (BuildKit through the docker CLI and a running
+            dockerd; one build per platform), or `auto`: buildah if it is installed, else docker.
+            The choice is logged.
+            """
+        ),
+    )
+    executable_search_paths = StrListOption(
+        default=["/usr/bin", "/bin", "/usr/local/bin"],
+        help=help_text(
+            """
+            Directories searched, in order, for `buildah`, `docker` and `skopeo`. `/usr/bin` comes
+            first on purpose: a docker 28 client in `/usr/local/bin` refuses BuildKit builds without
+            the buildx plugin, where Debian's 20.10 client in `/usr/bin` works.
+            """
+        ),
+    )
+    env_vars = StrListOption(
+        default=[
+            "DOCKER_HOST",
+            "DOCKER_CONFIG",
+            "CONTAINERS_STORAGE_CONF",
+            "CONTAINERS_REGISTRIES_CONF",
+            "BUILDAH_ISOLATION",
+            "TMPDIR",
+        ],
+        help=help_text(
+            """
+            Environment variables passed from Pants' environment to the builder (`NAME` copies the
+            value, `NAME=value` sets it). Builds run in a sandbox with a scrubbed environment, so
+            e.g. the `DOCKER_HOST` of a private dockerd must be listed here. Credentials never go
+            here: builds do not push.
             """
         ),
     )

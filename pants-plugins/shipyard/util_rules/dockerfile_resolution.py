@@ -16,7 +16,6 @@ from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolver import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
-from shipyard.subsystems.oci import OciSubsystem
 
 
 logger = logging.getLogger(__name__)
@@ -34,6 +33,7 @@ class DockerfileResolutionRequest:
     context_dir: str
     build_args: FrozenDict[str, str]
     target_stage: Optional[str]
+    platforms: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,7 @@ class DockerfileResolution:
 
 
 @rule(desc="Resolve a Dockerfile against its build context")
-async def resolve_dockerfile_request(
-    request: DockerfileResolutionRequest, oci: OciSubsystem
-) -> DockerfileResolution:
+async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> DockerfileResolution:
     """Reads the Dockerfile and the context listing, and runs the plain resolver on them."""
     prefix = f"{request.context_dir}/" if request.context_dir else ""
     candidates = dockerignore_candidates(request.dockerfile_path, request.context_dir)
@@ -83,7 +81,7 @@ async def resolve_dockerfile_request(
             context_files=[p[len(prefix):] for p in listing.files],
             build_args=dict(request.build_args),
             target_stage=request.target_stage,
-            platforms=tuple(oci.platforms),
+            platforms=request.platforms,
             dockerignore=dockerignore,
             context_dir_label=context_label,
         )

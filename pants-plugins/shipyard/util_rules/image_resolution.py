@@ -11,11 +11,13 @@ from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import FieldSet
 from pants.util.frozendict import FrozenDict
 
+from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
     OciImageBuildArgsField,
     OciImageContextField,
     OciImageDependenciesField,
     OciImageDockerfileField,
+    OciImagePlatformsField,
     OciImageRepositoryField,
     OciImageTargetStageField,
 )
@@ -32,7 +34,12 @@ class OciImageFieldSet(FieldSet):
     repository: OciImageRepositoryField
     build_args: OciImageBuildArgsField
     target_stage: OciImageTargetStageField
+    platforms: OciImagePlatformsField
     dependencies: OciImageDependenciesField
+
+    def platforms_or_default(self, oci: OciSubsystem) -> tuple[str, ...]:
+        """The target's platforms, else `[oci].platforms`."""
+        return tuple(self.platforms.value or oci.platforms)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,9 @@ class ResolvedOciImage:
 
 
 @rule(desc="Resolve an OCI image's Dockerfile")
-async def resolve_oci_image(field_set: OciImageFieldSet, repositories: ImageRepositories) -> ResolvedOciImage:
+async def resolve_oci_image(
+    field_set: OciImageFieldSet, repositories: ImageRepositories, oci: OciSubsystem
+) -> ResolvedOciImage:
     """Resolves the Dockerfile with the target's context and build args, then names the repo
     images among its image references."""
     resolution = await Get(
@@ -68,6 +77,7 @@ async def resolve_oci_image(field_set: OciImageFieldSet, repositories: ImageRepo
             context_dir=field_set.context.context_dir(field_set.address),
             build_args=FrozenDict(field_set.build_args.value or {}),
             target_stage=field_set.target_stage.value,
+            platforms=field_set.platforms_or_default(oci),
         ),
     )
     matcher = repositories.matcher()
