@@ -13,12 +13,14 @@ from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
-from shipyard.goals import oci_peek, tailor
+from shipyard.goals import oci_peek, package, tailor
 from shipyard.subsystems import oci
 from shipyard.util_rules import (
     chart_resolution,
     dockerfile_resolution,
+    builder,
     file_owners,
+    image_build,
     image_resolution,
     oci_config,
     repositories,
@@ -38,6 +40,9 @@ def rules() -> Iterable[Rule | UnionRule]:
         *image_dependencies.rules(),
         *tailor.rules(),
         *oci_peek.rules(),
+        *builder.rules(),
+        *image_build.rules(),
+        *package.rules(),
     )
 
 

@@ -31,13 +31,13 @@ class InferHelmChartDependencies(InferDependenciesRequest):
 
 
 @dataclass(frozen=True)
-class _LocalChartLookup:
+class LocalChartLookup:
     chart_yaml_path: str
     dependency: LocalChartDependency
 
 
 @rule(desc="Find the helm_chart of a file:// chart dependency")
-async def find_local_chart(lookup: _LocalChartLookup) -> Address:
+async def find_local_chart(lookup: LocalChartLookup) -> Address:
     dep = lookup.dependency
     if dep.directory == ".." or dep.directory.startswith("../") or dep.directory.startswith("/"):
         raise MissingChartDependencyError(
@@ -85,7 +85,7 @@ async def infer_helm_chart_dependencies(
             "`pants tailor ::`; or list them in .helmignore if they do not belong in the chart.",
         )
     local_charts = await MultiGet(
-        Get(Address, _LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
+        Get(Address, LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
     )
     return InferredDependencies(
         sorted(

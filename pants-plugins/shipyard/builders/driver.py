@@ -1,0 +1,259 @@
+"""Builds one platform of one image into an OCI layout, with buildah or with docker (BuildKit).
+
+Runs inside a Pants sandbox as `python3 driver.py request.json`, standard library only. The
+request names the builder's executables, the Dockerfile (its FROM lines naming repo images already
+replaced by placeholders), the build context directory, build args, target stage, platform, and
+the OCI layouts of the repo base images built in this run. The result is an OCI layout in the
+request's output directory holding exactly one image manifest, annotated with its platform.
+External base images are pulled for the exact platform the stage runs on and named by their
+image ID, since builders may otherwise reuse a local image of the same name for another
+architecture.
+
+On failure it prints `shipyard-failed-step: <instruction>` (the last step the builder started)
+after the builder's output, and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+# buildah: "STEP 3/7: RUN pip install ..."; BuildKit plain progress: "#8 [build 3/6] RUN npm ci".
+_STEP_PATTERNS = (
+    re.compile(r"^STEP \d+/\d+: (.+)$"),
+    re.compile(r"^#\d+ \[[^\]]*\d+/\d+\] (.+)$"),
+)
+
+
+class BuildFailed(Exception):
+    """A builder command failed; the message is what the user needs to see."""
+
+
+def run(argv: Sequence[str], *, env: Dict[str, str], log: List[str], stdin: Optional[bytes] = None) -> str:
+    """Runs a command, echoing and keeping its output; raises BuildFailed on a non-zero exit."""
+    process = subprocess.run(
+        list(argv), env=env, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output = process.stdout.decode(errors="replace")
+    log.extend(output.splitlines())
+    sys.stderr.write(output)
+    if process.returncode != 0:
+        raise BuildFailed(f"`{' '.join(argv[:3])} ...` exited {process.returncode}")
+    return output
+
+
+def last_step(log: Sequence[str]) -> Optional[str]:
+    for line in reversed(log):
+        for pattern in _STEP_PATTERNS:
+            match = pattern.match(line.strip())
+            if match:
+                return match.group(1)
+    return None
+
+
+def short_id(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Builder:
+    def __init__(self, request: dict, workdir: str) -> None:
+        self.request = request
+        self.workdir = workdir
+        self.env = dict(os.environ)
+        self.exe = request["executables"]
+        self.log: List[str] = []
+        self.platform = request["platform"]
+
+    def path(self, relpath: str) -> str:
+        return os.path.join(self.workdir, relpath)
+
+    def build_args(self) -> List[str]:
+        args: List[str] = []
+        for key, value in sorted(self.request.get("build_args", {}).items()):
+            args += ["--build-arg", f"{key}={value}"]
+        if self.request.get("target_stage"):
+            args += ["--target", self.request["target_stage"]]
+        return args
+
+    def write_dockerfile(self, names: Dict[str, str]) -> str:
+        with open(self.path(self.request["dockerfile"])) as f:
+            text = f.read()
+        for placeholder, name in names.items():
+            text = text.replace(placeholder, name)
+        path = self.path("__shipyard/Dockerfile.build")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def load_base(self, layout: str) -> str:
+        """Loads a repo image built in this run from its OCI layout; returns the local name."""
+        raise NotImplementedError
+
+    def pull_base(self, reference: str, platform: str) -> str:
+        """Pulls an external image for `platform`; returns a local name unique to that image."""
+        raise NotImplementedError
+
+    def build_and_export(self, dockerfile: str, output: str) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        names = {
+            b["placeholder"]: self.load_base(self.path(b["layout"]))
+            if "layout" in b
+            else self.pull_base(b["reference"], b["platform"])
+            for b in self.request["bases"]
+        }
+        dockerfile = self.write_dockerfile(names)
+        output = self.path(self.request["output"])
+        self.build_and_export(dockerfile, output)
+        annotate_platform(output, self.platform)
+
+
+class Buildah(Builder):
+    """Daemonless: bases are pulled from their layouts into local storage by digest-derived names."""
+
+    def load_base(self, layout: str) -> str:
+        image_id = run(
+            [self.exe["buildah"], "pull", "--quiet", f"oci:{layout}"], env=self.env, log=self.log
+        ).strip().splitlines()[-1]
+        name = f"localhost/shipyard-base/{image_id[:16]}:latest"
+        run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
+        return name
+
+    def pull_base(self, reference: str, platform: str) -> str:
+        image_id = run(
+            [self.exe["buildah"], "pull", "--quiet", "--platform", platform, reference],
+            env=self.env,
+            log=self.log,
+        ).strip().splitlines()[-1]
+        name = f"localhost/shipyard-base/{image_id[:16]}:latest"
+        run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
+        return name
+
+    def build_and_export(self, dockerfile: str, output: str) -> None:
+        iidfile = self.path("__shipyard/iid")
+        run(
+            [
+                self.exe["buildah"], "build", "--layers", "--platform", self.platform,
+                "-f", dockerfile, "--iidfile", iidfile, *self.build_args(),
+                self.path(self.request["context"]),
+            ],
+            env=self.env,
+            log=self.log,
+        )
+        with open(iidfile) as f:
+            image_id = f.read().strip()
+        run(
+            [self.exe["buildah"], "push", "--quiet", image_id, f"oci:{output}:latest"],
+            env=self.env,
+            log=self.log,
+        )
+
+
+class Docker(Builder):
+    """BuildKit through the docker CLI and a running dockerd; skopeo moves images in and out."""
+
+    def __init__(self, request: dict, workdir: str) -> None:
+        super().__init__(request, workdir)
+        self.env["DOCKER_BUILDKIT"] = "1"
+
+    def load_base(self, layout: str) -> str:
+        name = f"shipyard-base/{short_id(layout_manifest_digest(layout))}:latest"
+        run(
+            [self.exe["skopeo"], "copy", "--quiet", f"oci:{layout}", f"docker-daemon:{name}"],
+            env=self.env,
+            log=self.log,
+        )
+        return name
+
+    def pull_base(self, reference: str, platform: str) -> str:
+        os_name, arch, *variant = platform.split("/")
+        name = f"shipyard-base/{short_id(reference + platform)}:latest"
+        args = [self.exe["skopeo"], "copy", "--quiet", "--override-os", os_name, "--override-arch", arch]
+        if variant:
+            args += ["--override-variant", variant[0]]
+        if os.environ.get("CONTAINERS_REGISTRIES_CONF"):
+            args += ["--registries-conf", os.environ["CONTAINERS_REGISTRIES_CONF"]]
+        run([*args, f"docker://{docker_hub_qualified(reference)}", f"docker-daemon:{name}"], env=self.env, log=self.log)
+        return name
+
+    def build_and_export(self, dockerfile: str, output: str) -> None:
+        iidfile = self.path("__shipyard/iid")
+        run(
+            [
+                self.exe["docker"], "build", "--progress=plain", "--platform", self.platform,
+                "-f", dockerfile, "--iidfile", iidfile, *self.build_args(),
+                self.path(self.request["context"]),
+            ],
+            env=self.env,
+            log=self.log,
+        )
+        with open(iidfile) as f:
+            image_id = f.read().strip()
+        tag = f"shipyard-build/{image_id.split(':')[-1][:16]}:latest"
+        run([self.exe["docker"], "tag", image_id, tag], env=self.env, log=self.log)
+        try:
+            run(
+                [self.exe["skopeo"], "copy", "--quiet", f"docker-daemon:{tag}", f"oci:{output}:latest"],
+                env=self.env,
+                log=self.log,
+            )
+        finally:
+            subprocess.run([self.exe["docker"], "rmi", tag], env=self.env, capture_output=True)
+
+
+def docker_hub_qualified(reference: str) -> str:
+    """`python:3.11` → `docker.io/library/python:3.11` (skopeo wants fully qualified names)."""
+    first, _, rest = reference.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return reference
+    return f"docker.io/{reference}" if rest else f"docker.io/library/{reference}"
+
+
+def layout_manifest_digest(layout: str) -> str:
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    (descriptor,) = index["manifests"]
+    return descriptor["digest"]
+
+
+def annotate_platform(layout: str, platform: str) -> None:
+    """Records the platform on the layout's single manifest descriptor (read back by Pants)."""
+    index_path = os.path.join(layout, "index.json")
+    with open(index_path) as f:
+        index = json.load(f)
+    if len(index.get("manifests", [])) != 1:
+        raise BuildFailed(f"expected one image in {layout}, found {len(index.get('manifests', []))}")
+    os_name, arch, *variant = platform.split("/")
+    descriptor = index["manifests"][0]
+    descriptor["platform"] = {"os": os_name, "architecture": arch, **({"variant": variant[0]} if variant else {})}
+    with open(index_path, "w") as f:
+        json.dump(index, f, indent=2, sort_keys=True)
+
+
+BUILDERS = {"buildah": Buildah, "docker": Docker}
+
+
+def main(argv: Sequence[str]) -> int:
+    with open(argv[1]) as f:
+        request = json.load(f)
+    builder = BUILDERS[request["builder"]](request, os.getcwd())
+    try:
+        builder.run()
+    except BuildFailed as e:
+        step = last_step(builder.log)
+        sys.stderr.write(f"\nshipyard-error: {e}\n")
+        if step:
+            sys.stderr.write(f"shipyard-failed-step: {step}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
