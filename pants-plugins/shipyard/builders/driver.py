@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import sys
 from typing import Dict, List, Optional, Sequence
 
@@ -119,9 +121,17 @@ class Buildah(Builder):
     """Daemonless: bases are pulled from their layouts into local storage by digest-derived names."""
 
     def load_base(self, layout: str) -> str:
-        image_id = run(
-            [self.exe["buildah"], "pull", "--quiet", f"oci:{layout}"], env=self.env, log=self.log
-        ).strip().splitlines()[-1]
+        # buildah names a pulled layout after its path, which must be lower-case; Pants' sandbox
+        # paths are not, so pull through a lower-case symlink.
+        link_dir = tempfile.mkdtemp(prefix="shipyard-layout-")
+        link = os.path.join(link_dir, "base")
+        os.symlink(layout, link)
+        try:
+            image_id = run(
+                [self.exe["buildah"], "pull", "--quiet", f"oci:{link}"], env=self.env, log=self.log
+            ).strip().splitlines()[-1]
+        finally:
+            shutil.rmtree(link_dir)
         name = f"localhost/shipyard-base/{image_id[:16]}:latest"
         run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
         return name

@@ -143,7 +143,8 @@ async def build_platform_image(
             continue
         base_platform = canonical_platform(ref.platform) if ref.platform else platform
         placeholder = f"shipyard-base-placeholder-{len(rewrites)}"
-        rewrites[ref.line] = FromRewrite(placeholder, base_platform if ref.platform else None)
+        # Always explicit: buildah 1.28 carries an earlier stage's --platform over to later stages.
+        rewrites[ref.line] = FromRewrite(placeholder, base_platform)
         if base.image is not None:
             repo_bases.append(PlatformImageRequest(base.image, base_platform))
             externals.append({"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{len(repo_bases) - 1}"})
