@@ -176,11 +176,16 @@ class Docker(Builder):
     def load_base(self, layout: str) -> str:
         name = f"shipyard-base/{short_id(layout_manifest_digest(layout))}:latest"
         run(
-            [self.exe["skopeo"], "copy", "--quiet", f"oci:{layout}", f"docker-daemon:{name}"],
+            [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("dest"), f"oci:{layout}", f"docker-daemon:{name}"],
             env=self.env,
             log=self.log,
         )
         return name
+
+    def daemon_host(self, side: str) -> List[str]:
+        """skopeo ignores DOCKER_HOST: pass it explicitly."""
+        host = self.env.get("DOCKER_HOST")
+        return [f"--{side}-daemon-host", host] if host else []
 
     def pull_base(self, reference: str, platform: str) -> str:
         os_name, arch, *variant = platform.split("/")
@@ -190,7 +195,11 @@ class Docker(Builder):
             args += ["--override-variant", variant[0]]
         if os.environ.get("CONTAINERS_REGISTRIES_CONF"):
             args += ["--registries-conf", os.environ["CONTAINERS_REGISTRIES_CONF"]]
-        run([*args, f"docker://{docker_hub_qualified(reference)}", f"docker-daemon:{name}"], env=self.env, log=self.log)
+        run(
+            [*args, *self.daemon_host("dest"), f"docker://{docker_hub_qualified(reference)}", f"docker-daemon:{name}"],
+            env=self.env,
+            log=self.log,
+        )
         return name
 
     def build_and_export(self, dockerfile: str, output: str) -> None:
@@ -210,7 +219,7 @@ class Docker(Builder):
         run([self.exe["docker"], "tag", image_id, tag], env=self.env, log=self.log)
         try:
             run(
-                [self.exe["skopeo"], "copy", "--quiet", f"docker-daemon:{tag}", f"oci:{output}:latest"],
+                [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("src"), f"docker-daemon:{tag}", f"oci:{output}:latest"],
                 env=self.env,
                 log=self.log,
             )
