@@ -15,6 +15,8 @@ after the builder's output, and exits non-zero.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -22,12 +24,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
-# buildah: "STEP 3/7: RUN pip install ..."; BuildKit plain progress: "#8 [build 3/6] RUN npm ci".
+# buildah: "[1/2] STEP 3/7: RUN pip install ..."; BuildKit plain progress: "#8 [build 3/6] RUN npm ci".
 _STEP_PATTERNS = (
-    re.compile(r"^STEP \d+/\d+: (.+)$"),
+    re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.+)$"),
     re.compile(r"^#\d+ \[[^\]]*\d+/\d+\] (.+)$"),
 )
 
@@ -67,6 +70,8 @@ class Builder:
         self.request = request
         self.workdir = workdir
         self.env = dict(os.environ)
+        # Tells wrappers and logs which target and platform a builder command is for.
+        self.env["SHIPYARD_BUILD"] = f"{request['image']} {request['platform']}"
         self.exe = request["executables"]
         self.log: List[str] = []
         self.platform = request["platform"]
@@ -123,7 +128,9 @@ class Buildah(Builder):
     def load_base(self, layout: str) -> str:
         # buildah names a pulled layout after its path, which must be lower-case; Pants' sandbox
         # paths are not, so pull through a lower-case symlink.
-        link_dir = tempfile.mkdtemp(prefix="shipyard-layout-")
+        # (hex only: a name component may not end in `_`, which mkdtemp names can.)
+        link_dir = os.path.join(tempfile.gettempdir(), f"shipyard-layout-{uuid.uuid4().hex}")
+        os.mkdir(link_dir)
         link = os.path.join(link_dir, "base")
         os.symlink(layout, link)
         try:
@@ -137,11 +144,14 @@ class Buildah(Builder):
         return name
 
     def pull_base(self, reference: str, platform: str) -> str:
-        image_id = run(
-            [self.exe["buildah"], "pull", "--quiet", "--platform", platform, reference],
-            env=self.env,
-            log=self.log,
-        ).strip().splitlines()[-1]
+        # Pulls of one name for two platforms at once race in local storage ("image not known"),
+        # so pulls are taken one at a time; the image ID names the result either way.
+        with exclusive_lock(os.path.join(tempfile.gettempdir(), "shipyard-buildah-pull.lock")):
+            image_id = run(
+                [self.exe["buildah"], "pull", "--quiet", "--platform", platform, reference],
+                env=self.env,
+                log=self.log,
+            ).strip().splitlines()[-1]
         name = f"localhost/shipyard-base/{image_id[:16]}:latest"
         run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
         return name
@@ -225,6 +235,16 @@ class Docker(Builder):
             )
         finally:
             subprocess.run([self.exe["docker"], "rmi", tag], env=self.env, capture_output=True)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str) -> Iterator[None]:
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def docker_hub_qualified(reference: str) -> str:

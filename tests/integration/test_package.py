@@ -1,0 +1,244 @@
+"""`./pants package` on a copy of the example with real builders, read back from dist/.
+
+Checked by reading what was written (OCI index platforms, image configs, layer contents, the
+packaged chart as Helm renders it), and builder runs are counted by a wrapper on the builder's
+executable, not inferred from exit codes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.conftest import PantsRepo, copy_repo, init_git
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ELF_MACHINE = {"amd64": 62, "arm64": 183}
+HELM_ORACLE = Path(__file__).resolve().parents[2] / "tools" / "helm-oracle"
+
+
+class Layout:
+    """An OCI image layout written by `package`, with its index and per-platform images."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def blob(self, digest: str) -> bytes:
+        return (self.root / "blobs" / "sha256" / digest.split(":", 1)[1]).read_bytes()
+
+    def json_blob(self, digest: str) -> dict:
+        return json.loads(self.blob(digest))
+
+    def index(self) -> dict:
+        (descriptor,) = json.loads((self.root / "index.json").read_text())["manifests"]
+        return self.json_blob(descriptor["digest"])
+
+    def manifest(self, arch: str) -> dict:
+        (descriptor,) = [m for m in self.index()["manifests"] if m["platform"]["architecture"] == arch]
+        return self.json_blob(descriptor["digest"])
+
+    def config(self, arch: str) -> dict:
+        return self.json_blob(self.manifest(arch)["config"]["digest"])
+
+    def file(self, arch: str, path: str) -> bytes:
+        """A file's content from the image's layers (the topmost layer holding it)."""
+        for layer in reversed(self.manifest(arch)["layers"]):
+            data = self.blob(layer["digest"])
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                for member in tar.getmembers():
+                    if member.name.lstrip("./") == path.lstrip("/") and member.isfile():
+                        extracted = tar.extractfile(member)
+                        assert extracted is not None
+                        return extracted.read()
+        raise AssertionError(f"{path} is in no layer of the {arch} image")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory, machine_environ: dict) -> Iterator[PantsRepo]:
+    root = tmp_path_factory.mktemp("package") / "repo"
+    copy_repo(root)
+    init_git(root)
+    # Count builder runs: a wrapper first on the search path runs buildah and logs each call that
+    # completed (a build Pants cancels and restarts, e.g. when a file event arrives late, is not one).
+    wrappers = root.parent / "wrappers"
+    wrappers.mkdir()
+    counter = root.parent / "buildah-calls.log"
+    wrapper = wrappers / "buildah"
+    wrapper.write_text(
+        f'#!/bin/sh\n/usr/bin/buildah "$@"\nrc=$?\n'
+        f'[ $rc -eq 0 ] && [ "$1" = build ] && echo "$SHIPYARD_BUILD" >> {counter}\nexit $rc\n'
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    env = dict(machine_environ)
+    env["PANTS_OCI_EXECUTABLE_SEARCH_PATHS"] = json.dumps([str(wrappers), "/usr/bin", "/bin"])
+    env["PANTS_OCI_BUILDER"] = "buildah"
+    pants_repo = PantsRepo(root, env)
+    pants_repo.counter = counter  # type: ignore[attr-defined]
+    try:
+        yield pants_repo
+    finally:
+        pants_repo.stop_pantsd()
+
+
+def builds(repo: PantsRepo) -> set[tuple[str, str]]:
+    """The (target, platform) pairs `buildah build` completed since the last call.
+
+    A set: Pants may cancel an in-flight build and start it again in the same run, which is
+    redundant work but not a rebuild of something unaffected.
+    """
+    counter: Path = repo.counter  # type: ignore[attr-defined]
+    calls = counter.read_text().splitlines() if counter.exists() else []
+    counter.unlink(missing_ok=True)
+    return {tuple(c.split()) for c in calls}  # type: ignore[misc]
+
+
+def both(*targets: str) -> set[tuple[str, str]]:
+    return {(t, p) for t in targets for p in ("linux/amd64", "linux/arm64")}
+
+
+def layout(repo: PantsRepo, repository: str) -> Layout:
+    return Layout(repo.root / "dist" / "images" / repository / "oci")
+
+
+def test_package_builds_every_image_and_chart_for_both_platforms(repo: PantsRepo) -> None:
+    repo.run("package", "::", timeout=1800)
+    assert builds(repo) == both(
+        "dockerfiles:python-base",
+        "dockerfiles:ui",
+        "dockerfiles:receiver",
+        "apps/opamp-server:opamp-server",
+        "apps/webui:webui",
+        "apps/demo:demo",
+    )
+
+    for repository in ("python-base", "ui", "receiver", "opamp-server", "webui", "demo"):
+        image = layout(repo, f"tinyolly/{repository}")
+        platforms = {(m["platform"]["os"], m["platform"]["architecture"]) for m in image.index()["manifests"]}
+        assert platforms == {("linux", "amd64"), ("linux", "arm64")}, repository
+        for arch in ("amd64", "arm64"):
+            assert image.config(arch)["architecture"] == arch
+        metadata = json.loads((repo.root / "dist/images/tinyolly" / repository / "image.json").read_text())
+        assert metadata["repository"] == f"tinyolly/{repository}"
+        assert set(metadata["platforms"]) == {"linux/amd64", "linux/arm64"}
+
+    # The arm64 variants really hold arm64 code: the Go binary, and the Python interpreter that
+    # python-base's RUN pip install ran under emulation.
+    opamp = layout(repo, "tinyolly/opamp-server")
+    for arch, machine in ELF_MACHINE.items():
+        elf = opamp.file(arch, "opamp-server")
+        assert int.from_bytes(elf[18:20], "little") == machine
+        python = layout(repo, "tinyolly/python-base").file(arch, "usr/bin/python3.11")
+        assert int.from_bytes(python[18:20], "little") == machine
+
+    for chart in ("tinyolly-0.1.0.tgz", "tinyolly-demos-0.1.0.tgz", "common-0.1.0.tgz"):
+        assert (repo.root / "dist" / chart).is_file()
+
+
+def test_second_package_runs_no_builder(repo: PantsRepo) -> None:
+    repo.run("package", "::", timeout=1800)
+    builds(repo)
+    repo.run("package", "::")
+    assert builds(repo) == set()
+
+
+def test_app_image_is_built_on_this_runs_base(repo: PantsRepo) -> None:
+    repo.run("package", "::", timeout=1800)
+    before = layout(repo, "tinyolly/python-base").config("arm64")["rootfs"]["diff_ids"]
+    builds(repo)
+    with open(repo.root / "dockerfiles/Dockerfile.python-base", "a") as f:
+        f.write("\nRUN echo rebuilt > /base-marker\n")
+    try:
+        repo.run("package", "::", timeout=1800)
+        assert builds(repo) == both("dockerfiles:python-base", "dockerfiles:ui", "dockerfiles:receiver")
+
+        for arch in ("amd64", "arm64"):
+            base = layout(repo, "tinyolly/python-base").config(arch)["rootfs"]["diff_ids"]
+            for app in ("ui", "receiver"):
+                app_layers = layout(repo, f"tinyolly/{app}").config(arch)["rootfs"]["diff_ids"]
+                assert app_layers[: len(base)] == base, f"{app}/{arch} is not built on this run's base"
+            assert layout(repo, "tinyolly/python-base").file(arch, "base-marker") == b"rebuilt\n"
+        assert base != before
+    finally:
+        repo.git("checkout", "-q", "--", ".")
+
+
+def test_changing_one_app_file_rebuilds_only_that_image(repo: PantsRepo) -> None:
+    repo.run("package", "::", timeout=1800)
+    builds(repo)
+    with open(repo.root / "apps/webui/src/main.ts", "a") as f:
+        f.write("\n// edited\n")
+    try:
+        result = repo.run("package", "::", timeout=1800)
+        assert builds(repo) == both("apps/webui:webui")
+        assert "Building apps/webui:webui" in result.stderr
+        assert "Building dockerfiles:ui" not in result.stderr
+    finally:
+        repo.git("checkout", "-q", "--", ".")
+
+
+def test_failing_run_names_the_dockerfile_line(repo: PantsRepo) -> None:
+    repo.write("apps/opamp-server/Dockerfile", (repo.root / "apps/opamp-server/Dockerfile").read_text().replace(
+        "WORKDIR /src", "WORKDIR /src\nRUN echo about to fail && false", 1
+    ))
+    try:
+        result = repo.run("package", "apps/opamp-server:opamp-server", check=False)
+        assert result.returncode != 0
+        line = next(
+            n for n, text in enumerate((repo.root / "apps/opamp-server/Dockerfile").read_text().splitlines(), 1)
+            if "false" in text
+        )
+        assert f"apps/opamp-server/Dockerfile:{line}: RUN echo about to fail && false" in result.stderr
+        assert "about to fail" in result.stderr  # the builder's own last lines
+        assert "Traceback" not in result.stderr
+    finally:
+        repo.git("checkout", "-q", "--", ".")
+
+
+def test_chart_is_stamped_with_this_runs_images_and_renders(repo: PantsRepo) -> None:
+    repo.run("package", "::", timeout=1800)
+    ui_digest = json.loads((repo.root / "dist/images/tinyolly/ui/image.json").read_text())["index_digest"]
+    webui_digest = json.loads((repo.root / "dist/images/tinyolly/webui/image.json").read_text())["index_digest"]
+    venv = subprocess.run([str(HELM_ORACLE / "install")], check=True, capture_output=True, text=True).stdout.strip()
+    python = Path(venv) / "bin" / "python"
+    tgz = repo.root / "dist" / "tinyolly-0.1.0.tgz"
+
+    lint = subprocess.run([str(python), str(HELM_ORACLE / "oracle.py"), "lint", str(tgz)], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    rendered = subprocess.run(
+        [str(python), str(HELM_ORACLE / "oracle.py"), "template", str(tgz)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    images = set()
+    for manifest in json.loads(rendered).values():
+        for line in str(manifest).splitlines():
+            if "image:" in line:
+                images.add(line.split("image:", 1)[1].strip().strip('"'))
+    assert any(ui_digest in image and "tinyolly/ui" in image for image in images), images
+    assert any(webui_digest in image and "tinyolly/webui" in image for image in images), images
+    assert "redis:7-alpine" in images
+
+
+def test_docker_builder_builds_a_base_chain_for_both_platforms(repo: PantsRepo) -> None:
+    env = dict(repo.env)
+    env["PANTS_OCI_BUILDER"] = "docker"
+    docker_repo = PantsRepo(repo.root, env)
+    docker_repo.run(
+        "package", "dockerfiles:python-base", "dockerfiles:ui", "apps/opamp-server:opamp-server", timeout=1800
+    )
+    ui = layout(repo, "tinyolly/ui")
+    base = layout(repo, "tinyolly/python-base")
+    for arch, machine in ELF_MACHINE.items():
+        assert ui.config(arch)["architecture"] == arch
+        assert ui.config(arch)["rootfs"]["diff_ids"][: len(base.config(arch)["rootfs"]["diff_ids"])] == base.config(arch)["rootfs"]["diff_ids"]
+        elf = layout(repo, "tinyolly/opamp-server").file(arch, "opamp-server")
+        assert int.from_bytes(elf[18:20], "little") == machine
