@@ -35,6 +35,10 @@ _STEP_PATTERNS = (
 )
 
 
+# Written by the Pants side into FROM lines (util_rules/image_build.py).
+_PLACEHOLDER = re.compile(r"shipyard-base-placeholder-\d+")
+
+
 class BuildFailed(Exception):
     """A builder command failed; the message is what the user needs to see."""
 
@@ -88,15 +92,30 @@ class Builder:
         return args
 
     def write_dockerfile(self, names: Dict[str, str]) -> str:
+        """Writes the Dockerfile with each FROM placeholder replaced by its loaded image's name."""
         with open(self.path(self.request["dockerfile"])) as f:
             text = f.read()
-        for placeholder, name in names.items():
-            text = text.replace(placeholder, name)
+        text = _PLACEHOLDER.sub(lambda m: names[m.group(0)], text)
         path = self.path("__shipyard/Dockerfile.build")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(text)
         return path
+
+    def build(self, executable: str, *flags: str) -> str:
+        """Runs `<executable> build` for this platform; returns the built image's ID."""
+        iidfile = self.path("__shipyard/iid")
+        run(
+            [
+                executable, "build", *flags, "--platform", self.platform,
+                "-f", self.path("__shipyard/Dockerfile.build"), "--iidfile", iidfile,
+                *self.build_args(), self.path(self.request["context"]),
+            ],
+            env=self.env,
+            log=self.log,
+        )
+        with open(iidfile) as f:
+            return f.read().strip()
 
     def load_base(self, layout: str) -> str:
         """Loads a repo image built in this run from its OCI layout; returns the local name."""
@@ -106,7 +125,8 @@ class Builder:
         """Pulls an external image for `platform`; returns a local name unique to that image."""
         raise NotImplementedError
 
-    def build_and_export(self, dockerfile: str, output: str) -> None:
+    def build_and_export(self, output: str) -> None:
+        """Builds the rewritten Dockerfile and writes the image as an OCI layout to `output`."""
         raise NotImplementedError
 
     def run(self) -> None:
@@ -116,9 +136,9 @@ class Builder:
             else self.pull_base(b["reference"], b["platform"])
             for b in self.request["bases"]
         }
-        dockerfile = self.write_dockerfile(names)
+        self.write_dockerfile(names)
         output = self.path(self.request["output"])
-        self.build_and_export(dockerfile, output)
+        self.build_and_export(output)
         annotate_platform(output, self.platform)
 
 
@@ -139,6 +159,9 @@ class Buildah(Builder):
             ).strip().splitlines()[-1]
         finally:
             shutil.rmtree(link_dir)
+        return self.name_base(image_id)
+
+    def name_base(self, image_id: str) -> str:
         name = f"localhost/shipyard-base/{image_id[:16]}:latest"
         run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
         return name
@@ -152,23 +175,10 @@ class Buildah(Builder):
                 env=self.env,
                 log=self.log,
             ).strip().splitlines()[-1]
-        name = f"localhost/shipyard-base/{image_id[:16]}:latest"
-        run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
-        return name
+        return self.name_base(image_id)
 
-    def build_and_export(self, dockerfile: str, output: str) -> None:
-        iidfile = self.path("__shipyard/iid")
-        run(
-            [
-                self.exe["buildah"], "build", "--layers", "--platform", self.platform,
-                "-f", dockerfile, "--iidfile", iidfile, *self.build_args(),
-                self.path(self.request["context"]),
-            ],
-            env=self.env,
-            log=self.log,
-        )
-        with open(iidfile) as f:
-            image_id = f.read().strip()
+    def build_and_export(self, output: str) -> None:
+        image_id = self.build(self.exe["buildah"], "--layers")
         run(
             [self.exe["buildah"], "push", "--quiet", image_id, f"oci:{output}:latest"],
             env=self.env,
@@ -212,19 +222,8 @@ class Docker(Builder):
         )
         return name
 
-    def build_and_export(self, dockerfile: str, output: str) -> None:
-        iidfile = self.path("__shipyard/iid")
-        run(
-            [
-                self.exe["docker"], "build", "--progress=plain", "--platform", self.platform,
-                "-f", dockerfile, "--iidfile", iidfile, *self.build_args(),
-                self.path(self.request["context"]),
-            ],
-            env=self.env,
-            log=self.log,
-        )
-        with open(iidfile) as f:
-            image_id = f.read().strip()
+    def build_and_export(self, output: str) -> None:
+        image_id = self.build(self.exe["docker"], "--progress=plain")
         tag = f"shipyard-build/{image_id.split(':')[-1][:16]}:latest"
         run([self.exe["docker"], "tag", image_id, tag], env=self.env, log=self.log)
         try:

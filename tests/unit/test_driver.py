@@ -1,0 +1,65 @@
+"""The build driver's plain helpers: progress parsing, name qualification, platform annotation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shipyard.builders import driver
+
+
+@pytest.mark.parametrize(
+    "log, step",
+    [
+        (["[1/2] STEP 4/7: RUN make", "boom"], "RUN make"),
+        (["STEP 2/3: COPY a b", "Error: x"], "COPY a b"),
+        (["#8 [build 3/6] RUN npm ci", "#8 ERROR: exit 1"], "RUN npm ci"),
+        (["#5 [stage-1 2/2] COPY --from=build /x /y"], "COPY --from=build /x /y"),
+        (["[1/2] STEP 1/2: FROM a", "[1/2] STEP 2/2: RUN b", "b failed"], "RUN b"),
+        (["no steps here"], None),
+    ],
+    ids=["buildah_stage_prefix", "buildah_plain", "buildkit", "buildkit_named_stage", "last_wins", "none"],
+)
+def test_last_step(log: list[str], step: str) -> None:
+    assert driver.last_step(log) == step
+
+
+@pytest.mark.parametrize(
+    "reference, qualified",
+    [
+        ("python:3.11", "docker.io/library/python:3.11"),
+        ("tinyolly/ui:v1", "docker.io/tinyolly/ui:v1"),
+        ("ghcr.io/acme/ui:v1", "ghcr.io/acme/ui:v1"),
+        ("localhost:5000/ui", "localhost:5000/ui"),
+        ("localhost/ui", "localhost/ui"),
+    ],
+)
+def test_docker_hub_qualified(reference: str, qualified: str) -> None:
+    assert driver.docker_hub_qualified(reference) == qualified
+
+
+def test_placeholders_are_replaced_whole(tmp_path: Path) -> None:
+    (tmp_path / "__shipyard").mkdir()
+    (tmp_path / "__shipyard/Dockerfile").write_text(
+        "FROM shipyard-base-placeholder-1\nFROM shipyard-base-placeholder-10\n"
+    )
+    builder = driver.Builder({"dockerfile": "__shipyard/Dockerfile", "executables": {}, "platform": "linux/amd64", "image": "x"}, str(tmp_path))
+    path = builder.write_dockerfile(
+        {"shipyard-base-placeholder-1": "one", "shipyard-base-placeholder-10": "ten"}
+    )
+    assert Path(path).read_text() == "FROM one\nFROM ten\n"
+
+
+def test_platform_is_annotated_on_the_single_manifest(tmp_path: Path) -> None:
+    (tmp_path / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{"digest": "sha256:ab"}]}))
+    driver.annotate_platform(str(tmp_path), "linux/arm64/v8")
+    (descriptor,) = json.loads((tmp_path / "index.json").read_text())["manifests"]
+    assert descriptor["platform"] == {"os": "linux", "architecture": "arm64", "variant": "v8"}
+
+
+def test_a_layout_with_two_images_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "index.json").write_text(json.dumps({"manifests": [{}, {}]}))
+    with pytest.raises(driver.BuildFailed, match="expected one image"):
+        driver.annotate_platform(str(tmp_path), "linux/amd64")

@@ -1,0 +1,490 @@
+#!/usr/bin/env python3
+"""Time `./pants package ::` (cold, no-op, one app edit) against the seeds' `docker build` loop.
+
+Usage: python3 tools/bench/bench_package.py [--builder buildah|docker] [--cold-builder] [--json PATH]
+                                            [--skip-docker-loop]
+
+Needs the machine set up by tools/setup-machine (its env.sh is read). In one run, on one fresh
+copy of this repository (the files git sees, committed in a new git repository, like
+tests/e2e/conftest.py), it measures:
+
+  1. `./pants package ::` cold: a fresh Pants local store (PANTS_LOCAL_STORE_DIR in a temporary
+     directory) and a fresh pantsd. The builder's own layer cache is whatever the machine has,
+     unless `--cold-builder` (buildah only) gives buildah a temporary storage (a copy of the
+     machine's CONTAINERS_STORAGE_CONF with a temporary graphroot/runroot): then base images are
+     pulled again from the local registry and no layer is reused.
+  2. `./pants package ::` again, nothing changed.
+  3. `./pants package ::` after appending a comment to apps/webui/src/main.ts.
+  4. The seeds' approach: a shell loop of `/usr/bin/docker build` (BuildKit, the machine's private
+     dockerd) over every image and both platforms, base first, run twice (the second run has
+     nothing to do but cannot skip anything). Each image's dockerfile, context and build args come
+     from `./pants peek` on the copy. Docker's layer cache is the daemon's (shared, never pruned
+     here; `--cold-builder` runs the first pass with `docker build --no-cache`); the output says
+     how many build steps (FROM aside) BuildKit reported CACHED in each pass.
+
+Builder runs are counted by a wrapper script named after the builder, first on the oci backend's
+search path (PANTS_OCI_EXECUTABLE_SEARCH_PATHS), that logs each call; `build` calls are counted.
+The pantsd started in the copy is stopped and all temporary directories are deleted at the end,
+also on failure or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import posixpath
+import re
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MACHINE_DIR = Path(os.environ.get("SHIPYARD_MACHINE_DIR", "/var/lib/shipyard-machine"))
+DOCKER = "/usr/bin/docker"  # Debian's 20.10 client: BuildKit builds without the buildx plugin
+PLATFORMS = ("linux/amd64", "linux/arm64")
+# The seeds' build order: the base, the two images FROM it, then the standalone images.
+SEED_ORDER = (
+    "tinyolly/python-base",
+    "tinyolly/ui",
+    "tinyolly/receiver",
+    "tinyolly/opamp-server",
+    "tinyolly/webui",
+    "tinyolly/demo",
+)
+EDITED_FILE = "apps/webui/src/main.ts"
+PANTS_TIMEOUT = 1800
+# A numbered build step other than FROM (BuildKit never reports FROM as CACHED, only resolves it).
+STEP_LINE = re.compile(r"^#(\d+) \[[^\]]*\d+/\d+\] (?!FROM )")
+CACHED_LINE = re.compile(r"^#(\d+) CACHED\s*$")
+BUILT_LINE = re.compile(r"Completed: Building (\S+ for \S+) with ")
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Machine, copy, pantsd
+# ---------------------------------------------------------------------------------------------
+
+
+def machine_env() -> Dict[str, str]:
+    """The `export NAME="value"` lines of the machine's env.sh (as tests/integration/conftest.py)."""
+    env_file = MACHINE_DIR / "env.sh"
+    if not env_file.is_file():
+        raise BenchError(f"{env_file} is missing: run `sudo tools/setup-machine` first")
+    env = {}
+    for line in env_file.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            name, sep, value = line[len("export "):].partition("=")
+            if sep:
+                words = shlex.split(value)
+                env[name.strip()] = words[0] if words else ""
+    return env
+
+
+def copy_repo(dest: Path) -> None:
+    """Copies the files git would see (tracked + untracked, not ignored), like tests/e2e/conftest."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT, check=True, capture_output=True,
+    ).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = REPO_ROOT / rel
+        if not src.exists():  # deleted in the work tree but still in the index
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+
+
+def init_git(root: Path) -> None:
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench", *args],
+            cwd=root, check=True, capture_output=True,
+        )
+
+
+def stop_pantsd(root: Path) -> None:
+    """Stops the pantsd this copy started (its pid file), waiting briefly for it to exit."""
+    for pid_file in root.glob(".pids/*/pantsd/pid"):
+        try:
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+        except (ValueError, OSError):
+            continue
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.2)
+        if Path(f"/proc/{pid}").exists():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def tail(text: str, n: int = 25) -> str:
+    return "\n".join(text.splitlines()[-n:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Buildah's temporary storage (--cold-builder)
+# ---------------------------------------------------------------------------------------------
+
+
+def fresh_storage_conf(machine_conf: Path, dest: Path) -> Path:
+    """A copy of the machine's storage.conf with graphroot/runroot in `dest` (same driver/options)."""
+    graphroot, runroot = dest / "graphroot", dest / "runroot"
+    graphroot.mkdir(parents=True)
+    runroot.mkdir(parents=True)
+    lines, seen = [], set()
+    for line in machine_conf.read_text().splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key in ("graphroot", "runroot") and "=" in line:
+            lines.append(f'{key} = "{graphroot if key == "graphroot" else runroot}"')
+            seen.add(key)
+        else:
+            lines.append(line)
+    if seen != {"graphroot", "runroot"}:
+        raise BenchError(f"{machine_conf} has no graphroot/runroot lines to replace; cannot make a cold copy")
+    conf = dest / "storage.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    return conf
+
+
+def remove_storage(conf: Path, env: Dict[str, str]) -> None:
+    """Removes buildah's images from the temporary storage and unmounts anything left under it."""
+    e = dict(env, CONTAINERS_STORAGE_CONF=str(conf))
+    subprocess.run(["/usr/bin/buildah", "rm", "--all"], env=e, capture_output=True)
+    subprocess.run(["/usr/bin/buildah", "rmi", "--all", "--force"], env=e, capture_output=True)
+    base = str(conf.parent)
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4]
+            if point == base or point.startswith(base + "/"):
+                mounts.append(point)
+    for point in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", point], capture_output=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pants scenarios
+# ---------------------------------------------------------------------------------------------
+
+
+class PantsCopy:
+    def __init__(self, root: Path, env: Dict[str, str], counter: Path) -> None:
+        self.root, self.env, self.counter = root, env, counter
+
+    def builds(self) -> int:
+        """`<builder> build` calls logged by the wrapper since the last call."""
+        calls = self.counter.read_text().split() if self.counter.exists() else []
+        self.counter.unlink(missing_ok=True)
+        return calls.count("build")
+
+    def pants(self, *args: str, timeout: float = PANTS_TIMEOUT) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["./pants", *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        if result.returncode != 0:
+            raise BenchError(
+                f"./pants {' '.join(args)} exited {result.returncode}\n--- stderr (last lines)\n{tail(result.stderr)}"
+            )
+        return result
+
+    def timed_package(self, scenario: str, expected: int, note: str = "") -> dict:
+        self.builds()
+        log(f"{scenario}: ./pants package :: ...")
+        start = time.monotonic()
+        result = self.pants("package", "::")
+        wall = time.monotonic() - start
+        runs = self.builds()
+        # Pants' own account of the build processes it ran (cache hits are not logged).
+        built = sorted(set(BUILT_LINE.findall(result.stderr)))
+        log(f"{scenario}: {wall:.1f}s, {runs} builder runs (expected {expected}): {', '.join(built) or '-'}")
+        return {"scenario": scenario, "wall_seconds": round(wall, 2), "builder_runs": runs,
+                "expected_builder_runs": expected, "built": built, "note": note}
+
+
+def write_wrapper(directory: Path, builder: str, counter: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    wrapper = directory / builder
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> {shlex.quote(str(counter))}\nexec /usr/bin/{builder} "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+# ---------------------------------------------------------------------------------------------
+# The seeds' docker loop
+# ---------------------------------------------------------------------------------------------
+
+
+def image_specs(copy: PantsCopy) -> List[dict]:
+    """dockerfile/context/build args of every oci_image, from `./pants peek`, in the seeds' order."""
+    peeked = json.loads(copy.pants("peek", "--filter-target-type=oci_image", "::").stdout)
+    by_repo = {}
+    for t in peeked:
+        spec_path = t["address"].split(":", 1)[0]
+        context = posixpath.normpath(posixpath.join(spec_path, t.get("context") or "."))
+        (dockerfile,) = t["sources"]
+        by_repo[t["repository"]] = {
+            "address": t["address"],
+            "repository": t["repository"],
+            "dockerfile": dockerfile,
+            "context": context,
+            "build_args": t.get("build_args") or {},
+            "target_stage": t.get("target_stage"),
+        }
+    if set(by_repo) != set(SEED_ORDER):
+        raise BenchError(f"expected the images {sorted(SEED_ORDER)}, `peek` lists {sorted(by_repo)}")
+    return [by_repo[r] for r in SEED_ORDER]
+
+
+def loop_script(specs: Sequence[dict], outdir: Path, no_cache: bool = False) -> str:
+    """The seeds' shell loop: per platform, base first, each image tagged <repository>:latest."""
+    lines = ["#!/bin/bash", "set -euo pipefail", "export DOCKER_BUILDKIT=1"]
+    for plat in PLATFORMS:
+        arch = plat.split("/")[1]
+        for s in specs:
+            name = s["repository"].split("/")[-1]
+            argv = [DOCKER, "build", "--progress=plain", *(["--no-cache"] if no_cache else []),
+                    "--platform", plat, "-f", s["dockerfile"]]
+            for k, v in sorted(s["build_args"].items()):
+                argv += ["--build-arg", f"{k}={v}"]
+            if s["target_stage"]:
+                argv += ["--target", s["target_stage"]]
+            argv += ["--iidfile", str(outdir / f"{name}-{arch}.iid"), "-t", f"{s['repository']}:latest", s["context"]]
+            lines.append(f"echo '=== {s['repository']} {plat}'")
+            lines.append(" ".join(shlex.quote(a) for a in argv) + " 2>&1")
+    return "\n".join(lines) + "\n"
+
+
+def docker_check(env: Dict[str, str], tmp: Path) -> Optional[str]:
+    """None if dockerd resolves `python:3.11-slim-bookworm` for both platforms, else why not."""
+    if not Path(DOCKER).is_file():
+        return f"{DOCKER} is not installed"
+    if not env.get("DOCKER_HOST"):
+        return "env.sh exports no DOCKER_HOST (no private dockerd)"
+    ctx = tmp / "docker-check"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM python:3.11-slim-bookworm\n")
+    for plat in PLATFORMS:
+        iid = ctx / "iid"
+        r = subprocess.run(
+            [DOCKER, "build", "--progress=plain", "--platform", plat, "--iidfile", str(iid), str(ctx)],
+            env=env, capture_output=True, text=True, timeout=300,
+        )
+        if r.returncode != 0:
+            return f"`docker build --platform {plat}` of FROM python:3.11-slim-bookworm failed:\n{tail(r.stdout + r.stderr, 8)}"
+        arch = inspect_arch(env, iid.read_text().strip())
+        if arch != plat.split("/")[1]:
+            return f"FROM python:3.11-slim-bookworm for {plat} gave a {arch} image"
+        subprocess.run([DOCKER, "rmi", iid.read_text().strip()], env=env, capture_output=True)
+        iid.unlink()
+    return None
+
+
+def inspect_arch(env: Dict[str, str], image: str) -> str:
+    return subprocess.run(
+        [DOCKER, "image", "inspect", "-f", "{{.Architecture}}", image], env=env, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def cache_summary(output: str) -> dict:
+    """Numbered build steps (`#N [stage k/n] ...`, FROM aside) and which BuildKit reported CACHED."""
+    blocks: List[List[str]] = []
+    names: List[str] = []
+    for line in output.splitlines():
+        if line.startswith("=== "):
+            blocks.append([])
+            names.append(line[4:].strip())
+        elif blocks:
+            blocks[-1].append(line)
+    steps = 0
+    cached: List[str] = []
+    for name, lines in zip(names, blocks):  # vertex numbers restart with each build
+        labels = {m.group(1): line[m.end(1):].strip() for line in lines for m in [STEP_LINE.match(line)] if m}
+        steps += len(labels)
+        hits = {m.group(1) for m in map(CACHED_LINE.match, lines) if m} & set(labels)
+        cached += sorted(f"{name}: {labels[i]}" for i in hits)
+    return {"builds": len(blocks), "steps": steps, "cached": len(cached), "cached_steps": cached}
+
+
+def run_docker_loop(
+    copy: PantsCopy, env: Dict[str, str], specs: Sequence[dict], tmp: Path, label: str, no_cache: bool = False
+) -> dict:
+    outdir = tmp / f"loop-{label}"
+    outdir.mkdir()
+    script = outdir / "loop.sh"
+    script.write_text(loop_script(specs, outdir, no_cache))
+    log(f"docker loop ({label}): {len(specs) * len(PLATFORMS)} x docker build ...")
+    start = time.monotonic()
+    r = subprocess.run(["bash", str(script)], cwd=copy.root, env=env, capture_output=True, text=True,
+                       timeout=PANTS_TIMEOUT)
+    wall = time.monotonic() - start
+    if r.returncode != 0:
+        raise BenchError(f"the docker loop ({label}) failed (exit {r.returncode}):\n{tail(r.stdout + r.stderr)}")
+    cache = cache_summary(r.stdout)
+    builds = cache.pop("builds")
+    # Each platform's images really are that platform's (the base tag is overwritten per platform).
+    wrong = []
+    for plat in PLATFORMS:
+        arch = plat.split("/")[1]
+        for s in specs:
+            name = s["repository"].split("/")[-1]
+            got = inspect_arch(env, (outdir / f"{name}-{arch}.iid").read_text().strip())
+            if got != arch:
+                wrong.append(f"{s['repository']} {plat} -> {got}")
+    if wrong:
+        raise BenchError(f"the docker loop ({label}) built images of the wrong architecture: {wrong}")
+    log(f"docker loop ({label}): {wall:.1f}s, {builds} builds, {cache['cached']}/{cache['steps']} steps CACHED")
+    return {"wall_seconds": round(wall, 2), "builder_runs": builds, "cache": cache, "script": script.read_text()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+
+
+def print_table(rows: Sequence[dict]) -> None:
+    w = max(len(r["scenario"]) for r in rows)
+    print(f"{'scenario':<{w}}  {'wall s':>7}  {'builder runs':>12}  note")
+    print(f"{'-' * w}  {'-' * 7}  {'-' * 12}  {'-' * 4}")
+    for r in rows:
+        wall = "-" if r.get("wall_seconds") is None else f"{r['wall_seconds']:.1f}"
+        runs = "-" if r.get("builder_runs") is None else str(r["builder_runs"])
+        exp = r.get("expected_builder_runs")
+        if exp is not None and r.get("builder_runs") is not None and r["builder_runs"] != exp:
+            runs += f" (!={exp})"
+        print(f"{r['scenario']:<{w}}  {wall:>7}  {runs:>12}  {r.get('note', '')}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--builder", choices=("buildah", "docker"), default="buildah",
+                        help="the builder Pants uses ([oci].builder); default buildah")
+    parser.add_argument("--cold-builder", action="store_true",
+                        help="give buildah a fresh temporary storage (no layer cache, bases pulled again), and "
+                             "run the docker loop's first pass with --no-cache; buildah only")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this path")
+    parser.add_argument("--skip-docker-loop", action="store_true", help="measure only the Pants scenarios")
+    args = parser.parse_args(argv)
+    if args.cold_builder and args.builder != "buildah":
+        parser.error("--cold-builder needs --builder buildah (a fresh dockerd is not cheap)")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    menv = machine_env()
+    tmp = Path(tempfile.mkdtemp(prefix="shipyard-package-bench-"))
+    root = tmp / "repo"
+    storage_confs: List[Path] = []
+    env = {**os.environ, **menv}
+    rows: List[dict] = []
+    meta: dict = {}
+    try:
+        copy_repo(root)
+        init_git(root)
+        counter = tmp / "builder-calls.log"
+        write_wrapper(tmp / "wrappers", args.builder, counter)
+        env.update({
+            "PANTS_OCI_BUILDER": args.builder,
+            "PANTS_OCI_EXECUTABLE_SEARCH_PATHS": json.dumps([str(tmp / "wrappers"), "/usr/bin", "/bin"]),
+        })
+        builder_cache = (
+            "buildah: fresh temporary storage" if args.cold_builder
+            else f"{args.builder} layer cache: the machine's (not reset)"
+        )
+        copy = PantsCopy(root, env, counter)
+        meta = {
+            "builder": args.builder, "cold_builder": args.cold_builder, "builder_cache": builder_cache,
+            "cpus": os.cpu_count(), "machine": platform.machine(), "platforms": list(PLATFORMS),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+
+        stop_pantsd(root)
+        store = tmp / "pants-store"
+        env["PANTS_LOCAL_STORE_DIR"] = str(store)
+        if args.cold_builder:
+            storage_confs.append(fresh_storage_conf(Path(menv["CONTAINERS_STORAGE_CONF"]), tmp / "containers"))
+            env["CONTAINERS_STORAGE_CONF"] = str(storage_confs[-1])
+        log(f"copy in {root}; Pants store {store}; {builder_cache}")
+        rows.append(copy.timed_package(f"pants cold ({args.builder})", 12, f"fresh Pants store + pantsd; {builder_cache}"))
+
+        rows.append(copy.timed_package("pants no-op re-run", 0, "nothing changed"))
+        with open(root / EDITED_FILE, "a") as f:
+            f.write("\n// bench: edited\n")
+        rows.append(copy.timed_package("pants after 1 app edit", 2, f"comment appended to {EDITED_FILE}"))
+        subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
+
+        if args.skip_docker_loop:
+            rows.append({"scenario": "docker loop", "note": "skipped (--skip-docker-loop)"})
+        else:
+            denv = {k: v for k, v in env.items() if not k.startswith("PANTS_")}
+            denv["DOCKER_BUILDKIT"] = "1"
+            why_not = docker_check(denv, tmp)
+            if why_not:
+                log(f"docker loop skipped: {why_not}")
+                rows.append({"scenario": "docker loop", "note": f"skipped: {why_not.splitlines()[0]}",
+                             "skipped": why_not})
+            else:
+                specs = image_specs(copy)
+                meta["docker_loop_images"] = specs
+                first = run_docker_loop(copy, denv, specs, tmp, "first", no_cache=args.cold_builder)
+                second = run_docker_loop(copy, denv, specs, tmp, "re-run")
+                c1, c2 = first["cache"], second["cache"]
+                if args.cold_builder:
+                    warm = "not used (--no-cache)"
+                else:
+                    warm = "cold" if c1["cached"] == 0 else ("warm" if c1["cached"] == c1["steps"] else "partly warm")
+                meta["docker_loop_script"] = first.pop("script")
+                second.pop("script")
+                rows.append({"scenario": "docker loop, 1st run", **first, "expected_builder_runs": 12,
+                             "note": f"docker layer cache {warm}: {c1['cached']}/{c1['steps']} steps CACHED"})
+                rows.append({"scenario": "docker loop, no-op re-run", **second, "expected_builder_runs": 12,
+                             "note": f"{c2['cached']}/{c2['steps']} steps CACHED; cannot skip a build"})
+        stop_pantsd(root)
+
+        print(f"# {meta['date']}, {meta['cpus']} CPUs ({meta['machine']}), images x {', '.join(PLATFORMS)}")
+        print_table(rows)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n")
+        return 0
+    except BenchError as e:
+        if rows:
+            print_table(rows)
+        print(f"bench_package: {e}", file=sys.stderr)
+        return 1
+    finally:
+        stop_pantsd(root)
+        for conf in storage_confs:
+            remove_storage(conf, env)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists():
+            log(f"could not delete all of {tmp}")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: pantsd stopped and temporary directories deleted", file=sys.stderr)
+        sys.exit(130)
