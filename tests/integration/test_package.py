@@ -242,3 +242,19 @@ def test_docker_builder_builds_a_base_chain_for_both_platforms(repo: PantsRepo) 
         assert ui.config(arch)["rootfs"]["diff_ids"][: len(base.config(arch)["rootfs"]["diff_ids"])] == base.config(arch)["rootfs"]["diff_ids"]
         elf = layout(repo, "tinyolly/opamp-server").file(arch, "opamp-server")
         assert int.from_bytes(elf[18:20], "little") == machine
+
+
+@pytest.mark.parametrize("builder", ["buildah", "docker"])
+def test_run_steps_of_each_variant_run_that_platforms_code(repo: PantsRepo, builder: str) -> None:
+    """A RUN step writes `uname -m` into the image: under emulation for arm64, natively for amd64."""
+    repo.write("apps/archcheck/BUILD", 'oci_image(name="archcheck", repository="tinyolly/archcheck")\n')
+    repo.write("apps/archcheck/Dockerfile", "FROM busybox:1.35\nRUN uname -m > /arch\n")
+    env = dict(repo.env)
+    env["PANTS_OCI_BUILDER"] = builder
+    try:
+        PantsRepo(repo.root, env).run("package", "apps/archcheck:archcheck", timeout=900)
+        image = layout(repo, "tinyolly/archcheck")
+        assert image.file("amd64", "arch") == b"x86_64\n"
+        assert image.file("arm64", "arch") == b"aarch64\n"
+    finally:
+        repo.git("clean", "-fdq", "apps/archcheck")
