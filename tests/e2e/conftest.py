@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.repo_copy import REPO_ROOT, copy_repo, git, init_git, stop_pantsd
+
+__all__ = ["PantsRepo", "REPO_ROOT", "copy_repo", "init_git", "pants_repo"]
 
 
 class PantsRepo:
@@ -39,9 +39,7 @@ class PantsRepo:
         return result
 
     def git(self, *args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=self.root, check=True, capture_output=True, text=True
-        ).stdout
+        return git(self.root, *args)
 
     def write(self, relpath: str, content: str) -> None:
         path = self.root / relpath
@@ -49,37 +47,7 @@ class PantsRepo:
         path.write_text(content)
 
     def stop_pantsd(self) -> None:
-        for pid_file in self.root.glob(".pids/*/pantsd/pid"):
-            try:
-                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-            except (ValueError, ProcessLookupError):
-                pass
-
-
-def copy_repo(dest: Path, paths: Sequence[str] = ()) -> None:
-    """Copies the files git would see (tracked + untracked, not ignored), optionally only `paths`."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", *paths],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = REPO_ROOT / rel
-        if not src.exists():  # deleted in the work tree but still in the index
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, target)
-
-
-def init_git(root: Path) -> None:
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A"],
-        ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "base"],
-    ):
-        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+        stop_pantsd(self.root)
 
 
 @pytest.fixture

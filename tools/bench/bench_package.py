@@ -48,6 +48,10 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+sys.dont_write_bytecode = True  # no __pycache__ left in tests/e2e/
+
+from tests.e2e.repo_copy import copy_repo, init_git, stop_pantsd  # noqa: E402
 MACHINE_DIR = Path(os.environ.get("SHIPYARD_MACHINE_DIR", "/var/lib/shipyard-machine"))
 DOCKER = "/usr/bin/docker"  # Debian's 20.10 client: BuildKit builds without the buildx plugin
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -97,45 +101,10 @@ def machine_env() -> Dict[str, str]:
     return env
 
 
-def copy_repo(dest: Path) -> None:
-    """Copies the files git would see (tracked + untracked, not ignored), like tests/e2e/conftest."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT, check=True, capture_output=True,
-    ).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = REPO_ROOT / rel
-        if not src.exists():  # deleted in the work tree but still in the index
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, target)
 
 
-def init_git(root: Path) -> None:
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
-        subprocess.run(
-            ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench", *args],
-            cwd=root, check=True, capture_output=True,
-        )
 
 
-def stop_pantsd(root: Path) -> None:
-    """Stops the pantsd this copy started (its pid file), waiting briefly for it to exit."""
-    for pid_file in root.glob(".pids/*/pantsd/pid"):
-        try:
-            pid = int(pid_file.read_text().strip())
-            os.kill(pid, signal.SIGTERM)
-        except (ValueError, OSError):
-            continue
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            time.sleep(0.2)
-        if Path(f"/proc/{pid}").exists():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
 
 
 def tail(text: str, n: int = 25) -> str:

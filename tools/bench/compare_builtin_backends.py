@@ -44,6 +44,7 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.dont_write_bytecode = True  # no __pycache__ left in tests/e2e/
 
 from tests.e2e.change_corpus import CORPUS, Edit  # noqa: E402
+from tests.e2e.repo_copy import copy_repo, git, init_git, stop_pantsd  # noqa: E402
 
 BUILTIN_BACKENDS = (
     "pants.backend.python",
@@ -61,37 +62,10 @@ ERROR_LINES = 6
 # ---------------------------------------------------------------------------------------------
 
 
-def copy_repo(dest: Path) -> None:
-    """Copies the files git would see (tracked + untracked, not ignored), like tests/e2e/conftest."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = REPO_ROOT / rel
-        if not src.exists():  # deleted in the work tree but still in the index
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, target)
 
 
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
-def init_git(root: Path) -> None:
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
 
 
 def restore_clean(root: Path) -> None:
@@ -339,22 +313,6 @@ def changed_targets(root: Path, target_types: str) -> Outcome:
     return Outcome(targets=sorted(set(result.stdout.split())), seconds=seconds)
 
 
-def stop_pantsd(root: Path) -> None:
-    """Stops the pantsd this copy started (its pid file), waiting briefly for it to exit."""
-    for pid_file in root.glob(".pids/*/pantsd/pid"):
-        try:
-            pid = int(pid_file.read_text().strip())
-            os.kill(pid, signal.SIGTERM)
-        except (ValueError, OSError):
-            continue
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            time.sleep(0.2)
-        if Path(f"/proc/{pid}").exists():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
 
 
 def warm_up(root: Path) -> Tuple[float, Optional[str]]:
