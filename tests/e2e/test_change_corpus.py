@@ -6,7 +6,7 @@ committed copy of this repository; each edit starts from a clean work tree.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Iterator
 
 import pytest
@@ -19,8 +19,6 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def corpus_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PantsRepo]:
-    import os
-
     root = tmp_path_factory.mktemp("corpus") / "repo"
     copy_repo(root)
     init_git(root)
