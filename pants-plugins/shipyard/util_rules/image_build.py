@@ -128,7 +128,7 @@ async def build_platform_image(
     # platform (builders may otherwise reuse a local image of another architecture).
     rewrites: dict[int, FromRewrite] = {}
     repo_bases: list[PlatformImageRequest] = []
-    externals: list[dict[str, str]] = []
+    driver_bases: list[dict[str, str]] = []  # what the driver loads or pulls, per placeholder
     for ref, base in zip(resolution.image_refs, image.base_images):
         if ref.target_platforms and platform not in {canonical_platform(p) for p in ref.target_platforms}:
             continue
@@ -147,9 +147,9 @@ async def build_platform_image(
         rewrites[ref.line] = FromRewrite(placeholder, base_platform)
         if base.image is not None:
             repo_bases.append(PlatformImageRequest(base.image, base_platform))
-            externals.append({"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{len(repo_bases) - 1}"})
+            driver_bases.append({"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{len(repo_bases) - 1}"})
         else:
-            externals.append({"placeholder": placeholder, "reference": ref.reference, "platform": base_platform})
+            driver_bases.append({"placeholder": placeholder, "reference": ref.reference, "platform": base_platform})
     bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in repo_bases)
 
     dockerfile_contents, context, env = await MultiGet(
@@ -171,7 +171,7 @@ async def build_platform_image(
         "context": "context",
         "build_args": dict(field_set.build_args.value or {}),
         "target_stage": field_set.target_stage.value,
-        "bases": externals,
+        "bases": driver_bases,
         "output": f"{_SANDBOX}/out",
     }
     driver_source = pkgutil.get_data("shipyard.builders", "driver.py")
