@@ -18,6 +18,7 @@ from shipyard.subsystems import oci
 from shipyard.util_rules import (
     chart_resolution,
     dockerfile_resolution,
+    external_bases,
     builder,
     file_owners,
     image_build,
@@ -42,6 +43,7 @@ def rules() -> Iterable[Rule | UnionRule]:
         *oci_peek.rules(),
         *builder.rules(),
         *image_build.rules(),
+        *external_bases.rules(),
         *package.rules(),
     )
 

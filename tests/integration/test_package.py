@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import stat
 import subprocess
 import tarfile
@@ -258,3 +259,39 @@ def test_run_steps_of_each_variant_run_that_platforms_code(repo: PantsRepo, buil
         assert image.file("arm64", "arch") == b"aarch64\n"
     finally:
         repo.git("clean", "-fdq", "apps/archcheck")
+
+
+def test_a_moved_external_tag_rebuilds_and_an_unmoved_one_does_not(repo: PantsRepo, machine_environ: dict) -> None:
+    """External bases are pinned by digest each run: the cache follows the tag's content."""
+    registry = machine_environ["SHIPYARD_REGISTRY"]
+    base = f"{registry}/shipyard-test/moving-{os.getpid()}:v1"
+
+    def point_tag_at(source: str) -> None:
+        subprocess.run(
+            ["skopeo", "copy", "--quiet", "--override-arch", "amd64", "--override-os", "linux",
+             "--registries-conf", machine_environ["CONTAINERS_REGISTRIES_CONF"],
+             "--src-tls-verify=false", "--dest-tls-verify=false",
+             f"docker://{registry}/library/{source}", f"docker://{base}"],
+            check=True, capture_output=True, env=machine_environ,
+        )
+
+    point_tag_at("busybox:1.35")
+    builds(repo)  # forget earlier tests' builds
+    repo.write("apps/moving/BUILD", 'oci_image(name="moving", repository="tinyolly/moving", platforms=["linux/amd64"])\n')
+    repo.write("apps/moving/Dockerfile", f"FROM {base}\nRUN echo ok > /ok\n")
+    try:
+        repo.run("package", "apps/moving:moving", timeout=900)
+        assert builds(repo) == {("apps/moving:moving", "linux/amd64")}
+        first = layout(repo, "tinyolly/moving").config("amd64")["rootfs"]["diff_ids"]
+
+        repo.run("package", "apps/moving:moving")
+        assert builds(repo) == set()
+
+        point_tag_at("python:3.11-slim-bookworm")
+        repo.run("package", "apps/moving:moving", timeout=900)
+        assert builds(repo) == {("apps/moving:moving", "linux/amd64")}
+        moved = layout(repo, "tinyolly/moving").config("amd64")["rootfs"]["diff_ids"]
+        assert moved[0] != first[0]
+        assert layout(repo, "tinyolly/moving").file("amd64", "ok") == b"ok\n"
+    finally:
+        repo.git("clean", "-fdq", "apps/moving")

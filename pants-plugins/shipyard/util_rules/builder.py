@@ -15,8 +15,9 @@ from shipyard.subsystems.oci import OciSubsystem
 
 logger = logging.getLogger(__name__)
 
-# What each builder runs, besides python3 for the driver.
-REQUIRED_EXECUTABLES = {"buildah": ("buildah",), "docker": ("docker", "skopeo")}
+# What each builder runs, besides python3 for the driver. skopeo resolves external base images
+# to digests for both, and moves images in and out of dockerd.
+REQUIRED_EXECUTABLES = {"buildah": ("buildah", "skopeo"), "docker": ("docker", "skopeo")}
 
 
 class NoBuilderError(Exception):
@@ -30,6 +31,10 @@ class OciBuilder:
     name: str
     executables: FrozenDict[str, str]
     python: str
+
+    @property
+    def skopeo(self) -> str:
+        return self.executables["skopeo"]
 
 
 @rule(desc="Find the OCI image builder")
@@ -67,8 +72,8 @@ async def find_oci_builder(oci: OciSubsystem) -> OciBuilder:
         if chosen is None:
             raise NoBuilderError(
                 "No image builder found in [oci].executable_search_paths "
-                f"{list(search_path)}. Install buildah (`apt-get install buildah`), or docker with "
-                "skopeo (`apt-get install docker.io skopeo`, and a running dockerd), or point "
+                f"{list(search_path)}. Install buildah and skopeo (`apt-get install buildah skopeo`), "
+                "or docker and skopeo (`apt-get install docker.io skopeo`, and a running dockerd), or point "
                 "[oci].executable_search_paths at where they are."
             )
         logger.info(f"[oci].builder = auto: building images with {chosen} ({paths[chosen]}).")

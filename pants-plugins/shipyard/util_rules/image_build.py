@@ -38,10 +38,17 @@ from shipyard.dockerfile.resolver import format_platform, normalize_platform
 from shipyard.dockerfile.rewrite import FromRewrite, rewrite_from_lines
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
+from shipyard.util_rules.external_bases import ExternalBase, ExternalBaseRequest
 from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
 
 INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 _SANDBOX = "__shipyard"
+
+
+@dataclass(frozen=True)
+class _ExternalBaseUse:
+    placeholder: str
+    request: ExternalBaseRequest
 
 
 class OciBuildError(Exception):
@@ -124,11 +131,13 @@ async def build_platform_image(
     platform = canonical_platform(request.platform)
 
     # Every image this platform's build starts FROM is pinned for the exact platform it runs on:
-    # repo images to their build from this run, external ones pulled by the driver for that
-    # platform (builders may otherwise reuse a local image of another architecture).
+    # repo images to their build from this run, external ones to the digest of that platform's
+    # manifest, resolved this run (so a moved tag rebuilds, and no builder can pick a local image
+    # of another architecture).
     rewrites: dict[int, FromRewrite] = {}
     repo_bases: list[PlatformImageRequest] = []
     driver_bases: list[dict[str, str]] = []  # what the driver loads or pulls, per placeholder
+    external_requests: list[_ExternalBaseUse] = []
     for ref, base in zip(resolution.image_refs, image.base_images):
         if ref.target_platforms and platform not in {canonical_platform(p) for p in ref.target_platforms}:
             continue
@@ -149,8 +158,19 @@ async def build_platform_image(
             repo_bases.append(PlatformImageRequest(base.image, base_platform))
             driver_bases.append({"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{len(repo_bases) - 1}"})
         else:
-            driver_bases.append({"placeholder": placeholder, "reference": ref.reference, "platform": base_platform})
+            driver_bases.append({"placeholder": placeholder, "platform": base_platform})
+            external_requests.append(
+                _ExternalBaseUse(
+                    placeholder,
+                    ExternalBaseRequest(ref.reference, base_platform, f"{resolution.dockerfile_path}:{ref.line}"),
+                )
+            )
     bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in repo_bases)
+    pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, u.request) for u in external_requests)
+    by_placeholder = dict(zip((u.placeholder for u in external_requests), pinned))
+    for entry in driver_bases:
+        if entry["placeholder"] in by_placeholder:
+            entry["reference"] = by_placeholder[entry["placeholder"]].pinned
 
     dockerfile_contents, context, env = await MultiGet(
         Get(DigestContents, PathGlobs([resolution.dockerfile_path])),
