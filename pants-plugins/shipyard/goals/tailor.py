@@ -22,6 +22,7 @@ from pants.core.goals.tailor import (
 )
 from pants.core.target_types import FilesGeneratorTarget
 from pants.engine.fs import PathGlobs, Paths
+from pants.engine.internals.build_files import BuildFileOptions
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import AllTargets
 from pants.engine.unions import UnionRule
@@ -41,6 +42,7 @@ from shipyard.util_rules.dockerfile_resolution import (
     DockerfileResolutionRequest,
     InvalidDockerfileError,
 )
+from shipyard.util_rules.file_owners import is_build_file
 from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ async def find_putative_shipyard_targets(
     all_owned_sources: AllOwnedSources,
     all_targets: AllTargets,
     oci: OciSubsystem,
+    build_file_options: BuildFileOptions,
 ) -> PutativeTargets:
     owned = set(all_owned_sources)
     candidates = await Get(
@@ -174,7 +177,7 @@ async def find_putative_shipyard_targets(
         )
         for chart_yaml, listing in zip(new_charts, chart_listings):
             for path in listing.files:
-                if path != chart_yaml and posixpath.basename(path) != "BUILD":
+                if path != chart_yaml and not is_build_file(path, build_file_options):
                     used.setdefault(path, f"Part of the chart {posixpath.dirname(chart_yaml)}.")
 
     putative.extend(ownership_targets(used, owned))

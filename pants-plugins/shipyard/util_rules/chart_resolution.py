@@ -20,6 +20,7 @@ from shipyard.chart.helmignore import HelmIgnore, chart_files
 from shipyard.chart.template_images import find_template_image_refs
 from shipyard.chart.values_images import find_values_image_refs
 from shipyard.target_types import HelmChartDependenciesField, HelmChartMetadataField
+from shipyard.util_rules.file_owners import is_build_file
 from shipyard.util_rules.repositories import ImageRepositories
 
 
@@ -104,7 +105,7 @@ async def resolve_helm_chart(
         # BUILD files are Pants' metadata, never part of a chart.
         relative = [
             p[len(prefix):] for p in listing.files
-            if not any(fnmatch.fnmatchcase(posixpath.basename(p), b) for b in build_file_options.patterns)
+            if not is_build_file(p, build_file_options)
         ]
         packaged = sorted(prefix + f for f in chart_files(relative, helmignore))
     except ChartError as e:

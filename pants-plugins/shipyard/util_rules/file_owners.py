@@ -23,6 +23,11 @@ from pants.engine.target import SingleSourceField, SourcesField, Targets
 from pants.util.frozendict import FrozenDict
 
 
+def is_build_file(path: str, build_file_options: BuildFileOptions) -> bool:
+    """Whether `path` is a BUILD file by `[GLOBAL].build_patterns` (Pants' metadata, not a source)."""
+    return any(fnmatch.fnmatchcase(posixpath.basename(path), p) for p in build_file_options.patterns)
+
+
 @dataclass(frozen=True)
 class FileOwnersRequest:
     """Files (build-root-relative paths) whose owning targets are wanted."""
@@ -52,10 +57,7 @@ class FileOwners:
 @rule(desc="Find the targets owning copied and packaged files")
 async def find_file_owners(request: FileOwnersRequest, build_file_options: BuildFileOptions) -> FileOwners:
     """Looks up the owners of `request.files` among the targets resident in their directories."""
-    build_files = sorted(
-        f for f in set(request.files)
-        if any(fnmatch.fnmatchcase(posixpath.basename(f), p) for p in build_file_options.patterns)
-    )
+    build_files = sorted(f for f in set(request.files) if is_build_file(f, build_file_options))
     files = sorted(set(request.files).difference(build_files))
     if not files:
         return FileOwners(FrozenDict(), (), tuple(build_files))
