@@ -98,9 +98,10 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
     images = await MultiGet(Get(BuiltOciImage, OciImageBuildRequest(a)) for a in sorted(chart.repo_images))
     digests = {image.address: image.index_digest for image in images}
     stamps = {
-        ImageRef.parse(ref.reference).name: f"{ImageRef.parse(ref.reference).name}@{digests[ref.image]}"
+        name: f"{name}@{digests[ref.image]}"
         for ref in chart.image_references
-        if ref.image is not None and ref.path.endswith((".yaml", ".yml")) and "/templates/" not in ref.path
+        if ref.image is not None and ref.in_values
+        for name in [ImageRef.parse(ref.reference).name]
     }
     try:
         packaged = package_chart(

@@ -44,6 +44,7 @@ class ChartImageReference:
     path: str
     line: int
     image: Optional[Address]  # the repo's `oci_image`, or None for an external image
+    in_values: bool  # found in a values file (stampable), not a template
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,12 @@ async def resolve_helm_chart(
             text = by_path[path].decode(errors="replace")
             if path != chart_yaml_path and _is_values_file(rel):
                 for v in find_values_image_refs(text, path):
-                    references.append(ChartImageReference(v.reference, path, v.line, matcher.match(v.reference)))
+                    references.append(ChartImageReference(v.reference, path, v.line, matcher.match(v.reference), in_values=True))
             elif _is_template(rel):
                 for t in find_template_image_refs(text, path):
                     image = matcher.match(t.reference)
                     if image is not None:  # templates are scanned loosely: keep only repo images
-                        references.append(ChartImageReference(t.reference, path, t.line, image))
+                        references.append(ChartImageReference(t.reference, path, t.line, image, in_values=False))
     except ChartError as e:
         raise InvalidChartError(str(e)) from e
 
