@@ -45,12 +45,6 @@ INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 _SANDBOX = "__shipyard"
 
 
-@dataclass(frozen=True)
-class _ExternalBaseUse:
-    placeholder: str
-    request: ExternalBaseRequest
-
-
 class OciBuildError(Exception):
     """A builder failed; the message names the Dockerfile line and shows the builder's last lines."""
 
@@ -135,9 +129,8 @@ async def build_platform_image(
     # manifest, resolved this run (so a moved tag rebuilds, and no builder can pick a local image
     # of another architecture).
     rewrites: dict[int, FromRewrite] = {}
-    repo_bases: list[PlatformImageRequest] = []
-    driver_bases: list[dict[str, str]] = []  # what the driver loads or pulls, per placeholder
-    external_requests: list[_ExternalBaseUse] = []
+    repo_bases: dict[str, PlatformImageRequest] = {}  # by placeholder
+    external_bases: dict[str, ExternalBaseRequest] = {}
     for ref, base in zip(resolution.image_refs, image.base_images):
         if ref.target_platforms and platform not in {canonical_platform(p) for p in ref.target_platforms}:
             continue
@@ -155,22 +148,21 @@ async def build_platform_image(
         # Always explicit: buildah 1.28 carries an earlier stage's --platform over to later stages.
         rewrites[ref.line] = FromRewrite(placeholder, base_platform)
         if base.image is not None:
-            repo_bases.append(PlatformImageRequest(base.image, base_platform))
-            driver_bases.append({"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{len(repo_bases) - 1}"})
+            repo_bases[placeholder] = PlatformImageRequest(base.image, base_platform)
         else:
-            driver_bases.append({"placeholder": placeholder, "platform": base_platform})
-            external_requests.append(
-                _ExternalBaseUse(
-                    placeholder,
-                    ExternalBaseRequest(ref.reference, base_platform, f"{resolution.dockerfile_path}:{ref.line}"),
-                )
+            external_bases[placeholder] = ExternalBaseRequest(
+                ref.reference, base_platform, f"{resolution.dockerfile_path}:{ref.line}"
             )
-    bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in repo_bases)
-    pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, u.request) for u in external_requests)
-    by_placeholder = dict(zip((u.placeholder for u in external_requests), pinned))
-    for entry in driver_bases:
-        if entry["placeholder"] in by_placeholder:
-            entry["reference"] = by_placeholder[entry["placeholder"]].pinned
+    bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in repo_bases.values())
+    pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, r) for r in external_bases.values())
+    # What the driver loads (a layout in the sandbox) or pulls (a pinned reference), per placeholder.
+    driver_bases = [
+        {"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{i}"}
+        for i, placeholder in enumerate(repo_bases)
+    ] + [
+        {"placeholder": placeholder, "reference": e.pinned, "platform": e.platform}
+        for placeholder, e in zip(external_bases, pinned)
+    ]
 
     dockerfile_contents, context, env = await MultiGet(
         Get(DigestContents, PathGlobs([resolution.dockerfile_path])),
