@@ -2,8 +2,8 @@
 
 Helm's rules are not .gitignore's. Mirrored here on purpose, so our file set equals Helm's:
 
-* one pattern per line, surrounding whitespace trimmed; blank lines and lines starting with `#`
-  are skipped;
+* one pattern per line (a line ends at "\\n" only), surrounding whitespace trimmed as Go trims
+  it; blank lines and lines starting with `#` are skipped;
 * patterns are Go `filepath.Match` globs: `*` and `?` never cross `/`, `[...]` classes (negated
   with `^`), `\\` escapes. A malformed glob, or any `**`, makes Helm refuse the chart: here it is
   a `ChartError` at that line;
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Collection, Dict, FrozenSet, List, Optional, Pattern, Tuple
 
 from shipyard.chart.errors import ChartError
+from shipyard.source_text import go_trim_space, split_lines
 
 HELMIGNORE = ".helmignore"
 #: The rule Helm adds after the user's rules.
@@ -114,7 +115,7 @@ class HelmIgnoreRule:
     @classmethod
     def parse(cls, raw: str, line: int, path: str) -> Optional[HelmIgnoreRule]:
         """The rule on one line, None for blank and comment lines."""
-        rule = raw.strip()
+        rule = go_trim_space(raw)
         if not rule or rule.startswith("#"):
             return None
         if "**" in rule:
@@ -147,7 +148,7 @@ class HelmIgnoreRule:
             # then fails to compile each time and so never matches.
             regex = _NEVER
         return cls(
-            raw=raw.strip(),
+            raw=go_trim_space(raw),
             line=line,
             negate=negate,
             dir_only=dir_only,
@@ -174,7 +175,7 @@ class HelmIgnore:
         defaults. Raises `ChartError` where Helm would refuse the file."""
         rules = [
             rule
-            for number, line in enumerate(text.splitlines(), start=1)
+            for number, line in enumerate(split_lines(text), start=1)
             for rule in [HelmIgnoreRule.parse(line, number, path)]
             if rule is not None
         ]

@@ -37,6 +37,7 @@ from shipyard.dockerfile.instructions import (
     ParsedDockerfile,
 )
 from shipyard.dockerfile.substitution import ShellLexer, ShellLexError
+from shipyard.source_text import split_lines
 
 KNOWN_KEYWORDS: Tuple[str, ...] = (
     "ADD",
@@ -118,10 +119,8 @@ def parse_dockerfile(text: str, path: str) -> ParsedDockerfile:
 class _Parser:
     def __init__(self, text: str, path: str) -> None:
         self.path = path
-        # Split on "\n" only (keeping the endings, which heredoc bodies preserve); Python's
-        # splitlines() would also split on characters Docker treats as ordinary text.
-        parts = text.split("\n")
-        self.lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+        # Endings are kept: heredoc bodies preserve them.
+        self.lines = split_lines(text, keep_ends=True)
         self.pos = 0
         self.line_no = 0
         self.escape = "\\"

@@ -62,6 +62,13 @@ PATH = "charts/tinyolly/.helmignore"
         ),
         pytest.param("", ".helmignore", False, False, id="helmignore-itself-is-packaged"),
         pytest.param("foo\\/", "foo\\", True, False, id="escape-exposed-by-slash-never-matches"),
+        # Helm reads lines with bufio.Scanner (only "\n" ends one) and trims with strings.TrimSpace.
+        pytest.param("a\x0cb", "a", False, False, id="form-feed-does-not-split-a-rule"),
+        pytest.param("a\u2028b", "b", False, False, id="line-separator-does-not-split-a-rule"),
+        pytest.param("a\rb", "a", False, False, id="lone-cr-does-not-split-a-rule"),
+        pytest.param("*.md\r\n", "README.md", False, True, id="crlf-line-ending"),
+        pytest.param("*.md\x0c", "README.md", False, True, id="form-feed-trimmed-like-go"),
+        pytest.param("*.md\x1c", "README.md", False, False, id="file-separator-not-trimmed-like-go"),
     ],
 )
 def test_ignores(rules: str, relpath: str, is_dir: bool, ignored: bool) -> None:
@@ -77,6 +84,8 @@ def test_ignores(rules: str, relpath: str, is_dir: bool, ignored: bool) -> None:
         pytest.param("[]a]\n", 1, "unexpected", id="empty-class"),
         pytest.param("[a-]\n", 1, "unexpected", id="open-range"),
         pytest.param("foo\\\n", 1, "lone", id="trailing-backslash"),
+        pytest.param("# a\x0cb\n[\n", 2, "not closed", id="line-after-form-feed-counted-once"),
+        pytest.param("# a\u2028b\u2029c\x85d\n**\n", 2, "'**'", id="line-after-unicode-separators"),
     ],
 )
 def test_invalid_patterns(rules: str, line: int, message: str) -> None:

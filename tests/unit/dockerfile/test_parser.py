@@ -36,6 +36,11 @@ CASES = [
         lambda p: [(i.keyword, i.line) for i in p.instructions] == [("FROM", 2), ("RUN", 4)],
     ),
     (
+        "only_newline_ends_a_line",
+        "# a\x0cb\u2028c\rd\x85e\nFROM alpine\nRUN x\x0cy\n",
+        lambda p: [(i.keyword, i.line) for i in p.instructions] == [("FROM", 2), ("RUN", 3)],
+    ),
+    (
         "hash_inside_a_line_is_text",
         "FROM a\nRUN echo # not a comment\n",
         lambda p: p.instructions[1].arguments == ("echo # not a comment",),
@@ -368,3 +373,19 @@ def test_unknown_instruction_hint_names_the_close_keyword_and_quotes_the_line() 
     text = str(caught.value)
     assert "did you mean COPY?" in text
     assert "COPPY app.py /app/" in text.splitlines()[1]
+
+
+# BuildKit chomps with `(?m)^\t+`: only tabs after "\n" (or at the start) go.
+@pytest.mark.parametrize(
+    "body, chomped",
+    [
+        pytest.param("\tone\n\t\ttwo\n", "one\ntwo\n", id="leading-tabs-of-each-line"),
+        pytest.param("a\u2028\tb\n", "a\u2028\tb\n", id="tab-after-line-separator-is-kept"),
+        pytest.param("a\x0c\tb\n\tc\n", "a\x0c\tb\nc\n", id="tab-after-form-feed-is-kept"),
+        pytest.param("a\r\tb\n", "a\r\tb\n", id="tab-after-lone-cr-is-kept"),
+        pytest.param("  \tb\n", "  \tb\n", id="tab-after-spaces-is-kept"),
+    ],
+)
+def test_heredoc_chomping_follows_buildkit_lines(body: str, chomped: str) -> None:
+    parsed = parse(f"FROM a\nCOPY <<-EOF /f\n{body}EOF\n")
+    assert parsed.instructions[1].heredocs[0].chomped_content == chomped
