@@ -158,7 +158,9 @@ class HelmIgnoreRule:
         )
 
     def matches(self, relpath: str) -> bool:
-        """Whether the glob matches `relpath` (its base name only, for patterns without `/`)."""
+        """Whether the glob matches `relpath` (its base name only, for patterns without `/`).
+        A directory may be given with a trailing `/` (`cargo/`): Helm's walker names it without."""
+        relpath = relpath.rstrip("/") or relpath
         subject = relpath if self.has_slash else posixpath.basename(relpath)
         return self.regex.fullmatch(subject) is not None
 

@@ -62,6 +62,12 @@ PATH = "charts/tinyolly/.helmignore"
         ),
         pytest.param("", ".helmignore", False, False, id="helmignore-itself-is-packaged"),
         pytest.param("foo\\/", "foo\\", True, False, id="escape-exposed-by-slash-never-matches"),
+        pytest.param("cargo/", "cargo/", True, True, id="directory-given-with-trailing-slash"),
+        pytest.param("cargo/", "sub/cargo/", True, True, id="nested-directory-with-trailing-slash"),
+        pytest.param("cargo", "cargo/", True, True, id="plain-rule-directory-with-trailing-slash"),
+        pytest.param("/cargo/", "cargo/", True, True, id="anchored-directory-with-trailing-slash"),
+        pytest.param("ci/cargo/", "ci/cargo/", True, True, id="slash-rule-directory-with-trailing-slash"),
+        pytest.param("cargo/", "cargo/", False, False, id="trailing-slash-path-that-is-a-file"),
         # Helm reads lines with bufio.Scanner (only "\n" ends one) and trims with strings.TrimSpace.
         pytest.param("a\x0cb", "a", False, False, id="form-feed-does-not-split-a-rule"),
         pytest.param("a\u2028b", "b", False, False, id="line-separator-does-not-split-a-rule"),
