@@ -7,6 +7,7 @@ import pytest
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.rewrite import FromRewrite, rewrite_from_lines
+from shipyard.source_text import decode_lossless, encode_lossless
 
 
 @pytest.mark.parametrize(
@@ -64,3 +65,11 @@ def test_rewrite_lands_on_the_parsed_line(dockerfile: str, expected: str) -> Non
     parsed = parse_dockerfile(dockerfile, "Dockerfile")
     line = [i.line for i in parsed.instructions if i.keyword == "FROM"][-1]
     assert rewrite_from_lines(dockerfile, parsed, {line: FromRewrite("x")}) == expected
+
+
+def test_rewrite_keeps_bytes_that_are_not_utf8() -> None:
+    """BuildKit builds a Dockerfile as bytes: the rewritten file carries them unchanged."""
+    data = b"# caf\xe9\nFROM acme/base\nRUN echo \xff\xfe > /f\n"
+    text = decode_lossless(data)
+    rewritten = rewrite_from_lines(text, parse_dockerfile(text, "Dockerfile"), {2: FromRewrite("x")})
+    assert encode_lossless(rewritten) == b"# caf\xe9\nFROM x\nRUN echo \xff\xfe > /f\n"
