@@ -22,9 +22,10 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Collection, Dict, FrozenSet, List, Optional, Pattern, Tuple
+from typing import Collection, Dict, FrozenSet, Optional, Pattern, Tuple
 
 from shipyard.chart.errors import ChartError
+from shipyard.go_glob import BadPattern, segment_regex
 from shipyard.source_text import go_trim_space, split_lines
 
 HELMIGNORE = ".helmignore"
@@ -32,72 +33,7 @@ HELMIGNORE = ".helmignore"
 DEFAULT_RULES = ("templates/.?*",)
 
 
-class _BadGlob(ValueError):
-    pass
-
-
 _NEVER = re.compile(r"(?!)")
-
-
-def _compile_glob(glob: str) -> Pattern[str]:
-    """A regex equivalent to Go's `filepath.Match(glob, name)` on `/`-separated names."""
-    parts: List[str] = []
-    index = 0
-    while index < len(glob):
-        char = glob[index]
-        if char == "*":
-            parts.append("[^/]*")
-            index += 1
-        elif char == "?":
-            parts.append("[^/]")
-            index += 1
-        elif char == "\\":
-            if index + 1 >= len(glob):
-                raise _BadGlob("the pattern ends with a lone '\\'")
-            parts.append(re.escape(glob[index + 1]))
-            index += 2
-        elif char == "[":
-            regex, index = _compile_class(glob, index + 1)
-            parts.append(regex)
-        else:
-            parts.append(re.escape(char))
-            index += 1
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def _compile_class(glob: str, index: int) -> Tuple[str, int]:
-    """Compile the character class whose body starts at `index` (just after `[`)."""
-    negated = index < len(glob) and glob[index] == "^"
-    if negated:
-        index += 1
-    ranges: List[str] = []
-    while True:
-        if index >= len(glob):
-            raise _BadGlob("a '[' character class is not closed with ']'")
-        if glob[index] == "]" and ranges:
-            index += 1
-            break
-        low, index = _class_char(glob, index)
-        high = low
-        if index < len(glob) and glob[index] == "-":
-            high, index = _class_char(glob, index + 1)
-        ranges.append(re.escape(low) if low == high else f"{re.escape(low)}-{re.escape(high)}")
-    # Like Go, a class matches any single character, including '/'.
-    return ("[^" if negated else "[") + "".join(ranges) + "]", index
-
-
-def _class_char(glob: str, index: int) -> Tuple[str, int]:
-    if index >= len(glob):
-        raise _BadGlob("a '[' character class is not closed with ']'")
-    char = glob[index]
-    if char in "-]":
-        raise _BadGlob(f"unexpected {char!r} in a character class")
-    if char == "\\":
-        index += 1
-        if index >= len(glob):
-            raise _BadGlob("the pattern ends with a lone '\\'")
-        char = glob[index]
-    return char, index + 1
 
 
 @dataclass(frozen=True)
@@ -127,8 +63,8 @@ class HelmIgnoreRule:
                 "'**/*.md', or list each directory",
             )
         try:
-            _compile_glob(rule)  # Helm validates the whole line, `!` and trailing `/` included.
-        except _BadGlob as e:
+            segment_regex(rule)  # Helm validates the whole line, `!` and trailing `/` included.
+        except BadPattern as e:
             raise ChartError(
                 path, line, f"{rule!r} is not a valid pattern: {e}", "fix or escape the pattern"
             ) from e
@@ -142,8 +78,8 @@ class HelmIgnoreRule:
         if anchored:
             rule = rule[1:]
         try:
-            regex = _compile_glob(rule)
-        except _BadGlob:
+            regex = segment_regex(rule)
+        except BadPattern:
             # Stripping `/` exposed a lone escape (`foo\/`): Helm accepts the line, but the rule
             # then fails to compile each time and so never matches.
             regex = _NEVER

@@ -62,6 +62,12 @@ PATH = "charts/tinyolly/.helmignore"
         ),
         pytest.param("", ".helmignore", False, False, id="helmignore-itself-is-packaged"),
         pytest.param("foo\\/", "foo\\", True, False, id="escape-exposed-by-slash-never-matches"),
+        # Go's filepath.Match, as Helm calls it: an inverted range is accepted and never matches,
+        # a class may match "/" in a pattern with a slash.
+        pytest.param("log[z-a].txt", "logb.txt", False, False, id="inverted-range-never-matches"),
+        pytest.param("log[z-ab].txt", "logb.txt", False, True, id="inverted-range-beside-a-valid-one"),
+        pytest.param("ci/a[^x]b", "ci/a/b", False, True, id="negated-class-matches-slash-like-go"),
+        pytest.param("v[!x]", "v!", False, True, id="bang-is-literal-in-a-class"),
         pytest.param("cargo/", "cargo/", True, True, id="directory-given-with-trailing-slash"),
         pytest.param("cargo/", "sub/cargo/", True, True, id="nested-directory-with-trailing-slash"),
         pytest.param("cargo", "cargo/", True, True, id="plain-rule-directory-with-trailing-slash"),
