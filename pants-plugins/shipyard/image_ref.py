@@ -60,7 +60,8 @@ class ImageRef:
     """A parsed image reference, kept as written (no Docker Hub normalization).
 
     `registry` is the first path component when it looks like a host (contains `.` or `:`, is
-    `localhost` or has an upper-case letter), else None. `repository` is the rest of the name. `tag` and `digest` are optional.
+    `localhost` or has an upper-case letter), else None. `repository` is the rest of the name.
+    `tag` and `digest` are optional.
     """
 
     registry: Optional[str]

@@ -12,8 +12,8 @@ The rules follow BuildKit's parser (`frontend/dockerfile/parser`) and its instru
   continuation are dropped. Continuation lines keep their leading whitespace.
 - Whole-line comments (`#` after optional whitespace) are ignored; `#` elsewhere is text.
 - JSON form (`["a", "b"]`) is used when the arguments are exactly one JSON array of strings;
-  when they do not decode (or text follows the array), the text is shell form, like Docker. An array with non-string
-  items is an error.
+  when they do not decode (or text follows the array), the text is shell form, like Docker. An
+  array with non-string items is an error.
 - Builder flags (`--from=x`, `--mount=...`) are read from the start of the arguments; quotes in
   them are removed. Unknown flags and flags the instruction does not take are errors.
 - Heredocs (`<<EOF`, `<< EOF`, `<<-EOF`, `<<"EOF"`) are read for RUN, COPY and ADD in shell
