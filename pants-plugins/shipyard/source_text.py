@@ -72,19 +72,21 @@ def encode_lossless(text: str) -> bytes:
 
 
 class NotUtf8Error(ValueError):
-    """A file that must be UTF-8 (Helm parses it as YAML) holds a byte sequence that is not."""
+    """A file that must be UTF-8 (Helm parses it as YAML) holds a byte sequence that is not
+    (or, for `decode_yaml` of a file starting with a UTF-16 byte order mark, not UTF-16)."""
 
-    def __init__(self, path: str, line: int, column: int, byte: int) -> None:
-        super().__init__(path, line, column, byte)
+    def __init__(self, path: str, line: int, column: int, byte: int, encoding: str = "UTF-8") -> None:
+        super().__init__(path, line, column, byte, encoding)
         self.path = path
         self.line = line
         self.column = column
         self.byte = byte
+        self.encoding = encoding
 
     @property
     def description(self) -> str:
         """What is wrong, without the location: `byte 0xe9 at column 14 is not valid UTF-8`."""
-        return f"byte 0x{self.byte:02x} at column {self.column} is not valid UTF-8"
+        return f"byte 0x{self.byte:02x} at column {self.column} is not valid {self.encoding}"
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.description}"
@@ -99,6 +101,23 @@ def decode_utf8(data: bytes, path: str) -> str:
         line_start = data.rfind(b"\n", 0, e.start) + 1
         line = data.count(b"\n", 0, e.start) + 1
         raise NotUtf8Error(path, line, e.start - line_start + 1, data[e.start]) from None
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_yaml(data: bytes, path: str) -> str:
+    """YAML bytes as go-yaml (Helm's YAML parser) reads them: UTF-16 when they start with its byte
+    order mark, else UTF-8. Raises NotUtf8Error naming `path`, line and column otherwise."""
+    if not data.startswith(_UTF16_BOMS):
+        return decode_utf8(data, path)
+    try:
+        return data.decode("utf-16")
+    except UnicodeDecodeError as e:
+        before = data[: e.start].decode("utf-16", "replace")  # whole characters before the bad one
+        line = before.count("\n") + 1
+        column = len(before) - before.rfind("\n")  # in characters here
+        raise NotUtf8Error(path, line, column, data[e.start], "UTF-16") from None
 
 
 def printable(text: str) -> str:

@@ -103,6 +103,16 @@ SUB_CHART_YAML = b"apiVersion: v2\nname: sub\nversion: 0.1.0\n"
             id="chart-yaml-description-is-refused-like-helm",
         ),
         pytest.param(
+            {"c/Chart.yaml": (CHART_YAML.decode() + "description: café\n").encode("utf-16")},
+            None,
+            id="chart-yaml-in-utf16-with-bom-is-accepted-like-helm",
+        ),
+        pytest.param(
+            {"c/Chart.yaml": CHART_YAML, "c/values.yaml": "image: x\n".encode("utf-16")},
+            "c/values.yaml:1: byte 0xff at column 1 is not valid UTF-8",
+            id="values-yaml-in-utf16-is-refused-like-helm",
+        ),
+        pytest.param(
             {"c/Chart.yaml": CHART_YAML, "c/values.yaml": b"a: 1\n# caf\xe9\n"},
             "c/values.yaml:2: byte 0xe9 at column 6 is not valid UTF-8",
             id="values-yaml-comment-is-refused-like-helm",

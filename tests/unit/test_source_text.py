@@ -3,7 +3,7 @@ whitespace is Go's, bytes that are not UTF-8 are kept (BuildKit) or located (Hel
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 import pytest
 
@@ -11,6 +11,7 @@ from shipyard.source_text import (
     NotUtf8Error,
     decode_lossless,
     decode_utf8,
+    decode_yaml,
     encode_lossless,
     go_trim_space,
     printable,
@@ -100,3 +101,30 @@ def test_lossless_decoding_round_trips_and_keeps_lines(data: bytes) -> None:
 def test_printable_writes_kept_bytes_as_escapes() -> None:
     assert printable(decode_lossless(b"caf\xe9 ok")) == "caf\\xe9 ok"
     assert printable("café") == "café"
+
+
+# go-yaml (Helm's YAML parser) reads UTF-16 when the bytes start with its byte order mark.
+@pytest.mark.parametrize(
+    "data, text",
+    [
+        pytest.param("a: café\n".encode("utf-16-le"), None, id="utf16-without-bom-is-not-utf16"),
+        pytest.param("a: café\n".encode("utf-16"), "a: café\n", id="utf16-with-bom"),
+        pytest.param(b"\xfe\xff" + "a: é\n".encode("utf-16-be"), "a: é\n", id="utf16-big-endian-bom"),
+        pytest.param("\ufeffa: é\n".encode(), "\ufeffa: é\n", id="utf8-bom-left-to-the-yaml-parser"),
+        pytest.param(b"a: caf\xe9\n", None, id="latin1-refused"),
+    ],
+)
+def test_decode_yaml(data: bytes, text: Optional[str]) -> None:
+    if text is not None:
+        assert decode_yaml(data, "Chart.yaml") == text
+        return
+    with pytest.raises(NotUtf8Error) as caught:
+        decode_yaml(data, "Chart.yaml")
+    assert caught.value.path == "Chart.yaml" and caught.value.line == 1
+
+
+def test_decode_yaml_locates_a_broken_utf16_character() -> None:
+    data = "a: 1\nb: x".encode("utf-16") + b"\x00"  # an odd byte at the end
+    with pytest.raises(NotUtf8Error) as caught:
+        decode_yaml(data, "Chart.yaml")
+    assert (caught.value.line, caught.value.column, caught.value.encoding) == (2, 5, "UTF-16")

@@ -19,7 +19,7 @@ from shipyard.chart.errors import ChartError
 from shipyard.chart.helmignore import HelmIgnore, chart_files
 from shipyard.chart.template_images import find_template_image_refs
 from shipyard.chart.values_images import find_values_image_refs
-from shipyard.source_text import NotUtf8Error, decode_lossless, decode_utf8
+from shipyard.source_text import NotUtf8Error, decode_lossless, decode_utf8, decode_yaml
 from shipyard.target_types import HelmChartDependenciesField, HelmChartMetadataField
 from shipyard.util_rules.file_owners import is_build_file
 from shipyard.util_rules.repositories import ImageRepositories
@@ -126,7 +126,9 @@ async def resolve_helm_chart(
     matcher = repositories.matcher()
     references: list[ChartImageReference] = []
     try:
-        metadata = parse_chart_yaml(_yaml_text(by_path[chart_yaml_path], chart_yaml_path), chart_yaml_path)
+        metadata = parse_chart_yaml(
+            _yaml_text(by_path[chart_yaml_path], chart_yaml_path, utf16=True), chart_yaml_path
+        )
         for path in sorted(by_path):
             rel = path[len(prefix):]
             # Other files are only scanned for images; `helm package` takes them as they are.
@@ -174,10 +176,12 @@ def _helm_loads_values(relpath: str) -> bool:
     )
 
 
-def _yaml_text(data: bytes, path: str) -> str:
-    """A file Helm parses as YAML, which must be UTF-8: Helm refuses the chart otherwise."""
+def _yaml_text(data: bytes, path: str, utf16: bool = False) -> str:
+    """A file Helm parses as YAML, which must be UTF-8, or for Chart.yaml also UTF-16 with a byte
+    order mark (checked with Helm's SDK: its values reader refuses UTF-16). Helm refuses the chart
+    otherwise."""
     try:
-        return decode_utf8(data, path)
+        return decode_yaml(data, path) if utf16 else decode_utf8(data, path)
     except NotUtf8Error as e:
         raise ChartError(
             path,
