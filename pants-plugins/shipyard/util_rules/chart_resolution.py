@@ -81,6 +81,33 @@ def _is_template(relpath: str) -> bool:
     return "templates" in parts[:-1]
 
 
+def _helm_loads_values(relpath: str) -> bool:
+    """Whether `helm package` parses this chart file as values: `values.yaml` of the chart or of
+    a subchart unpacked under `charts/` (other values files are only packaged)."""
+    *directories, name = relpath.split("/")
+    return (
+        name == "values.yaml"
+        and len(directories) % 2 == 0
+        and all(d == "charts" for d in directories[0::2])
+    )
+
+
+def _yaml_text(data: bytes, path: str, utf16: bool = False) -> str:
+    """A file Helm parses as YAML, which must be UTF-8, or for Chart.yaml also UTF-16 with a byte
+    order mark (checked with Helm's SDK: its values reader refuses UTF-16). Helm refuses the chart
+    otherwise."""
+    try:
+        return decode_yaml(data, path) if utf16 else decode_utf8(data, path)
+    except NotUtf8Error as e:
+        raise ChartError(
+            path,
+            e.line,
+            f"{e.description}; Helm parses {posixpath.basename(path)} as YAML, which must be "
+            "UTF-8, and refuses the chart",
+            "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+        ) from e
+
+
 @rule(desc="Read a Helm chart's files, dependencies and image references")
 async def resolve_helm_chart(
     field_set: HelmChartFieldSet,
@@ -163,33 +190,6 @@ async def resolve_helm_chart(
         local_dependencies=local_dependencies,
         image_references=tuple(references),
     )
-
-
-def _helm_loads_values(relpath: str) -> bool:
-    """Whether `helm package` parses this chart file as values: `values.yaml` of the chart or of
-    a subchart unpacked under `charts/` (other values files are only packaged)."""
-    *directories, name = relpath.split("/")
-    return (
-        name == "values.yaml"
-        and len(directories) % 2 == 0
-        and all(d == "charts" for d in directories[0::2])
-    )
-
-
-def _yaml_text(data: bytes, path: str, utf16: bool = False) -> str:
-    """A file Helm parses as YAML, which must be UTF-8, or for Chart.yaml also UTF-16 with a byte
-    order mark (checked with Helm's SDK: its values reader refuses UTF-16). Helm refuses the chart
-    otherwise."""
-    try:
-        return decode_yaml(data, path) if utf16 else decode_utf8(data, path)
-    except NotUtf8Error as e:
-        raise ChartError(
-            path,
-            e.line,
-            f"{e.description}; Helm parses {posixpath.basename(path)} as YAML, which must be "
-            "UTF-8, and refuses the chart",
-            "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
-        ) from e
 
 
 def rules() -> Iterable[Rule]:
