@@ -59,8 +59,9 @@ class RepositoryConflictError(ValueError):
 class ImageRef:
     """A parsed image reference, kept as written (no Docker Hub normalization).
 
-    `registry` is the first path component when it looks like a host (contains `.` or `:`, or is
-    `localhost`), else None. `repository` is the rest of the name. `tag` and `digest` are optional.
+    `registry` is the first path component when it looks like a host (contains `.` or `:`, is
+    `localhost` or has an upper-case letter), else None. `repository` is the rest of the name.
+    `tag` and `digest` are optional.
     """
 
     registry: Optional[str]
@@ -97,11 +98,17 @@ class ImageRef:
                     text, f"registry {registry!r} is not a valid host[:port]"
                 )
         _check_repository(text, repository)
-        if len(name) > _MAX_NAME_LENGTH:
+        ref = cls(registry=registry, repository=repository, tag=tag, digest=digest)
+        # Only the path counts, as Docker normalizes it (`docker.io/library/x`); the registry host
+        # does not (distribution/reference since its PR #9).
+        path = ref.canonical_name().split("/", 1)[1]
+        if len(path) > _MAX_NAME_LENGTH:
             raise InvalidImageReference(
-                text, f"the name is longer than {_MAX_NAME_LENGTH} characters"
+                text,
+                f"the repository path is {len(path)} characters long, longer than "
+                f"{_MAX_NAME_LENGTH} characters (the registry host does not count)",
             )
-        return cls(registry=registry, repository=repository, tag=tag, digest=digest)
+        return ref
 
     @property
     def name(self) -> str:
@@ -129,8 +136,11 @@ class ImageRef:
 
 
 def _split_registry(name: str) -> Tuple[Optional[str], str]:
+    """Docker's rule (distribution/reference `splitDockerDomain`): the first of several components
+    is a registry host when it has a `.` or `:`, is `localhost`, or has an upper-case letter
+    (path components never do)."""
     first, slash, rest = name.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
+    if slash and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
         return first, rest
     return None, name
 

@@ -34,6 +34,7 @@ def test_last_step(log: list[str], step: str) -> None:
         ("ghcr.io/acme/ui:v1", "ghcr.io/acme/ui:v1"),
         ("localhost:5000/ui", "localhost:5000/ui"),
         ("localhost/ui", "localhost/ui"),
+        ("MyReg/ui:v1", "MyReg/ui:v1"),
     ],
 )
 def test_docker_hub_qualified(reference: str, qualified: str) -> None:

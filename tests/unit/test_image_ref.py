@@ -72,6 +72,19 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
         pytest.param(
             "GHCR.io/acme/ui", ImageRef("GHCR.io", "acme/ui"), id="registry-host-may-be-upper-case"
         ),
+        # Docker (distribution/reference splitDockerDomain) takes a first component with an
+        # upper-case letter as a registry host, since repository paths are lower-case.
+        pytest.param("MyReg/img", ImageRef("MyReg", "img"), id="upper-case-first-component-is-registry"),
+        pytest.param("Tinyolly/ui:v1", ImageRef("Tinyolly", "ui", "v1"), id="capitalised-first-component-is-registry"),
+        pytest.param("MyReg:5000/a/b", ImageRef("MyReg:5000", "a/b"), id="upper-case-registry-with-port"),
+        # Only the path counts towards the 255 characters (distribution/reference PR #9).
+        pytest.param(
+            "registry.example.org:5000/" + "b" * 255,
+            ImageRef("registry.example.org:5000", "b" * 255),
+            id="255-char-path-after-long-registry",
+        ),
+        pytest.param("a/" + "b" * 253, ImageRef(None, "a/" + "b" * 253), id="255-char-namespaced-path"),
+        pytest.param("b" * 247, ImageRef(None, "b" * 247), id="official-name-255-with-library-prefix"),
         pytest.param(
             "a" * 1 + ":" + "t" * 128, ImageRef(None, "a", "t" * 128), id="tag-128-chars-ok"
         ),
@@ -86,7 +99,14 @@ def test_parse_valid(text: str, expected: ImageRef) -> None:
     "text, reason",
     [
         pytest.param("", "empty", id="empty"),
-        pytest.param("Tinyolly/ui", "lower-case", id="upper-case-repository"),
+        pytest.param("Tinyolly", "lower-case", id="upper-case-single-component"),
+        pytest.param("myreg/Img", "lower-case", id="upper-case-after-lower-case-first-component"),
+        pytest.param("MyReg/Img", "lower-case", id="upper-case-path-after-upper-case-host"),
+        pytest.param("My_Reg/img", "valid host", id="upper-case-first-component-must-be-a-host"),
+        pytest.param("b" * 256, "longer than 255", id="path-256-chars"),
+        pytest.param("b" * 248, "longer than 255", id="official-name-counts-library-prefix"),
+        pytest.param("docker.io/" + "b" * 248, "longer than 255", id="hub-single-name-counts-library"),
+        pytest.param("ghcr.io/a/" + "b" * 254, "longer than 255", id="path-256-chars-after-registry"),
         pytest.param("ghcr.io/Acme/ui", "lower-case", id="upper-case-path-after-registry"),
         pytest.param("tinyolly/ui v1", "whitespace", id="space-inside"),
         pytest.param(" busybox", "whitespace", id="leading-space"),
@@ -244,7 +264,7 @@ def test_matcher_conflict_names_both_keys(images, registries, message: str) -> N
         pytest.param(
             {"a": "tinyolly/ui:v1"}, {}, "must not include a tag", id="repository-with-tag"
         ),
-        pytest.param({"a": "Tinyolly/ui"}, {}, "lower-case", id="invalid-repository"),
+        pytest.param({"a": "tinyolly/Ui"}, {}, "lower-case", id="invalid-repository"),
         pytest.param({"a": "ui"}, {"ghcr": "https://ghcr.io"}, "scheme", id="registry-with-scheme"),
         pytest.param({"a": "ui"}, {"bad": "ghcr.io/Acme"}, "'bad'", id="invalid-registry-path"),
     ],

@@ -249,7 +249,8 @@ def exclusive_lock(path: str) -> Iterator[None]:
 def docker_hub_qualified(reference: str) -> str:
     """`python:3.11` → `docker.io/library/python:3.11` (skopeo wants fully qualified names)."""
     first, _, rest = reference.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
+    # Docker's registry rule, as image_ref._split_registry (this file runs on its own in a sandbox).
+    if rest and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
         return reference
     return f"docker.io/{reference}" if rest else f"docker.io/library/{reference}"
 

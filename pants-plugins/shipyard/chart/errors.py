@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from shipyard.source_text import printable
+
 
 class ChartError(Exception):
     """A problem in a chart file, located at `path:line` (line is 1-based, None when unknown).
@@ -27,4 +29,4 @@ class ChartError(Exception):
         text = f"{self.location}: {self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        return printable(text)  # a .helmignore line may hold bytes that are not UTF-8

@@ -2,8 +2,8 @@
 
 Helm's rules are not .gitignore's. Mirrored here on purpose, so our file set equals Helm's:
 
-* one pattern per line, surrounding whitespace trimmed; blank lines and lines starting with `#`
-  are skipped;
+* one pattern per line (a line ends at "\\n" only), surrounding whitespace trimmed as Go trims
+  it; blank lines and lines starting with `#` are skipped;
 * patterns are Go `filepath.Match` globs: `*` and `?` never cross `/`, `[...]` classes (negated
   with `^`), `\\` escapes. A malformed glob, or any `**`, makes Helm refuse the chart: here it is
   a `ChartError` at that line;
@@ -22,81 +22,18 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Collection, Dict, FrozenSet, List, Optional, Pattern, Tuple
+from typing import Collection, Dict, FrozenSet, Optional, Pattern, Tuple
 
 from shipyard.chart.errors import ChartError
+from shipyard.go_glob import BadPattern, segment_regex
+from shipyard.source_text import go_trim_space, split_lines
 
 HELMIGNORE = ".helmignore"
 #: The rule Helm adds after the user's rules.
 DEFAULT_RULES = ("templates/.?*",)
 
 
-class _BadGlob(ValueError):
-    pass
-
-
 _NEVER = re.compile(r"(?!)")
-
-
-def _compile_glob(glob: str) -> Pattern[str]:
-    """A regex equivalent to Go's `filepath.Match(glob, name)` on `/`-separated names."""
-    parts: List[str] = []
-    index = 0
-    while index < len(glob):
-        char = glob[index]
-        if char == "*":
-            parts.append("[^/]*")
-            index += 1
-        elif char == "?":
-            parts.append("[^/]")
-            index += 1
-        elif char == "\\":
-            if index + 1 >= len(glob):
-                raise _BadGlob("the pattern ends with a lone '\\'")
-            parts.append(re.escape(glob[index + 1]))
-            index += 2
-        elif char == "[":
-            regex, index = _compile_class(glob, index + 1)
-            parts.append(regex)
-        else:
-            parts.append(re.escape(char))
-            index += 1
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def _compile_class(glob: str, index: int) -> Tuple[str, int]:
-    """Compile the character class whose body starts at `index` (just after `[`)."""
-    negated = index < len(glob) and glob[index] == "^"
-    if negated:
-        index += 1
-    ranges: List[str] = []
-    while True:
-        if index >= len(glob):
-            raise _BadGlob("a '[' character class is not closed with ']'")
-        if glob[index] == "]" and ranges:
-            index += 1
-            break
-        low, index = _class_char(glob, index)
-        high = low
-        if index < len(glob) and glob[index] == "-":
-            high, index = _class_char(glob, index + 1)
-        ranges.append(re.escape(low) if low == high else f"{re.escape(low)}-{re.escape(high)}")
-    # Like Go, a class matches any single character, including '/'.
-    return ("[^" if negated else "[") + "".join(ranges) + "]", index
-
-
-def _class_char(glob: str, index: int) -> Tuple[str, int]:
-    if index >= len(glob):
-        raise _BadGlob("a '[' character class is not closed with ']'")
-    char = glob[index]
-    if char in "-]":
-        raise _BadGlob(f"unexpected {char!r} in a character class")
-    if char == "\\":
-        index += 1
-        if index >= len(glob):
-            raise _BadGlob("the pattern ends with a lone '\\'")
-        char = glob[index]
-    return char, index + 1
 
 
 @dataclass(frozen=True)
@@ -114,7 +51,7 @@ class HelmIgnoreRule:
     @classmethod
     def parse(cls, raw: str, line: int, path: str) -> Optional[HelmIgnoreRule]:
         """The rule on one line, None for blank and comment lines."""
-        rule = raw.strip()
+        rule = go_trim_space(raw)
         if not rule or rule.startswith("#"):
             return None
         if "**" in rule:
@@ -126,8 +63,8 @@ class HelmIgnoreRule:
                 "'**/*.md', or list each directory",
             )
         try:
-            _compile_glob(rule)  # Helm validates the whole line, `!` and trailing `/` included.
-        except _BadGlob as e:
+            segment_regex(rule)  # Helm validates the whole line, `!` and trailing `/` included.
+        except BadPattern as e:
             raise ChartError(
                 path, line, f"{rule!r} is not a valid pattern: {e}", "fix or escape the pattern"
             ) from e
@@ -141,13 +78,13 @@ class HelmIgnoreRule:
         if anchored:
             rule = rule[1:]
         try:
-            regex = _compile_glob(rule)
-        except _BadGlob:
+            regex = segment_regex(rule)
+        except BadPattern:
             # Stripping `/` exposed a lone escape (`foo\/`): Helm accepts the line, but the rule
             # then fails to compile each time and so never matches.
             regex = _NEVER
         return cls(
-            raw=raw.strip(),
+            raw=go_trim_space(raw),
             line=line,
             negate=negate,
             dir_only=dir_only,
@@ -157,7 +94,9 @@ class HelmIgnoreRule:
         )
 
     def matches(self, relpath: str) -> bool:
-        """Whether the glob matches `relpath` (its base name only, for patterns without `/`)."""
+        """Whether the glob matches `relpath` (its base name only, for patterns without `/`).
+        A directory may be given with a trailing `/` (`cargo/`): Helm's walker names it without."""
+        relpath = relpath.rstrip("/") or relpath
         subject = relpath if self.has_slash else posixpath.basename(relpath)
         return self.regex.fullmatch(subject) is not None
 
@@ -174,7 +113,7 @@ class HelmIgnore:
         defaults. Raises `ChartError` where Helm would refuse the file."""
         rules = [
             rule
-            for number, line in enumerate(text.splitlines(), start=1)
+            for number, line in enumerate(split_lines(text), start=1)
             for rule in [HelmIgnoreRule.parse(line, number, path)]
             if rule is not None
         ]

@@ -24,6 +24,7 @@ from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequenc
 
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.paths import BadPattern, clean, validate_pattern
+from shipyard.source_text import go_trim_space, split_lines
 
 _BOM = "\ufeff"
 
@@ -133,18 +134,18 @@ class DockerIgnore:
         Raises DockerfileError for a lone `!` or a malformed pattern (e.g. an unclosed `[`).
         """
         patterns: List[IgnorePattern] = []
-        for number, raw in enumerate(text.split("\n"), start=1):
-            line = raw[:-1] if raw.endswith("\r") else raw
+        for number, raw in enumerate(split_lines(text), start=1):
+            line = raw
             if number == 1 and line.startswith(_BOM):
                 line = line[len(_BOM) :]
             if line.startswith("#"):
                 continue
-            entry = line.strip()
+            entry = go_trim_space(line)
             if not entry:
                 continue
             exclusion = entry.startswith("!")
             if exclusion:
-                entry = entry[1:].strip()
+                entry = go_trim_space(entry[1:])
             if entry:
                 entry = clean(entry)
                 if len(entry) > 1 and entry.startswith("/"):

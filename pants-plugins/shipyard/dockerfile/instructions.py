@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from shipyard.source_text import printable, split_lines
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -45,7 +47,7 @@ class Heredoc:
         """The body with leading tabs removed from every line when the heredoc used `<<-`."""
         if not self.chomp:
             return self.content
-        return "".join(line.lstrip("\t") for line in self.content.splitlines(keepends=True))
+        return "".join(line.lstrip("\t") for line in split_lines(self.content, keep_ends=True))
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,13 @@ class DockerfileError(Exception):
 
     def _render(self) -> str:
         location = f"{self.path}:{self.line}" if self.line > 0 else self.path
-        parts = [f"{location}: {self.message}"]
+        parts = [f"{location}: {printable(self.message)}"]
         if self.instruction:
             gutter = f"{self.line} | " if self.line > 0 else "| "
-            for i, text in enumerate(self.instruction.strip("\n").splitlines() or [""]):
+            for i, text in enumerate(split_lines(printable(self.instruction.strip("\n"))) or [""]):
                 parts.append("    " + (gutter if i == 0 else " " * (len(gutter) - 2) + "| ") + text)
         if self.hint:
-            parts.append(f"  hint: {self.hint}")
+            parts.append(f"  hint: {printable(self.hint)}")
         return "\n".join(parts)
 
     def __str__(self) -> str:

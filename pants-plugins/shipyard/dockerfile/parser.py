@@ -11,13 +11,13 @@ The rules follow BuildKit's parser (`frontend/dockerfile/parser`) and its instru
   unless that escape character is itself escaped. Comment lines and blank lines inside a
   continuation are dropped. Continuation lines keep their leading whitespace.
 - Whole-line comments (`#` after optional whitespace) are ignored; `#` elsewhere is text.
-- JSON form (`["a", "b"]`) is used when the arguments decode as a JSON array of strings; when
-  they do not decode, the text is shell form, exactly like Docker. An array with non-string
-  items is an error.
+- JSON form (`["a", "b"]`) is used when the arguments are exactly one JSON array of strings;
+  when they do not decode (or text follows the array), the text is shell form, like Docker. An
+  array with non-string items is an error.
 - Builder flags (`--from=x`, `--mount=...`) are read from the start of the arguments; quotes in
   them are removed. Unknown flags and flags the instruction does not take are errors.
-- Heredocs (`<<EOF`, `<<-EOF`, `<<"EOF"`) are read for RUN, COPY and ADD in shell form; their
-  bodies are skipped as instructions and kept as inline content.
+- Heredocs (`<<EOF`, `<< EOF`, `<<-EOF`, `<<"EOF"`) are read for RUN, COPY and ADD in shell
+  form; their bodies are skipped as instructions and kept as inline content.
 - Unknown instructions, instructions before the first FROM other than ARG, and instructions
   missing required arguments are errors carrying the line.
 """
@@ -37,6 +37,7 @@ from shipyard.dockerfile.instructions import (
     ParsedDockerfile,
 )
 from shipyard.dockerfile.substitution import ShellLexer, ShellLexError
+from shipyard.source_text import split_lines
 
 KNOWN_KEYWORDS: Tuple[str, ...] = (
     "ADD",
@@ -97,7 +98,10 @@ _KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 _WS = "[ \t\n\f\r]"
 _DIRECTIVE_RE = re.compile(rf"#{_WS}*([a-zA-Z][a-zA-Z0-9]*){_WS}*={_WS}*(.+?){_WS}*")
 _SPLIT_WS_RE = re.compile(r"[\t\v\f\r ]+")
-_HEREDOC_RE = re.compile(r"(\d*)<<(-?)([^<]*)", re.DOTALL)
+_HEREDOC_RE = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)", re.DOTALL)
+# BuildKit's lexer keeps the blanks after an unquoted `<<` in the same word (moby/buildkit#5817,
+# dockerfile 1.16), so `RUN <<  EOF` opens heredoc EOF; `<<-  EOF` stays two words, no heredoc.
+_HEREDOC_BLANKS_RE = re.compile(r"(?<=<<)[ \t]+")
 _STAGE_NAME_RE = re.compile(r"[a-z][a-z0-9\-_.]*")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _BOM = "\ufeff"
@@ -118,10 +122,8 @@ def parse_dockerfile(text: str, path: str) -> ParsedDockerfile:
 class _Parser:
     def __init__(self, text: str, path: str) -> None:
         self.path = path
-        # Split on "\n" only (keeping the endings, which heredoc bodies preserve); Python's
-        # splitlines() would also split on characters Docker treats as ordinary text.
-        parts = text.split("\n")
-        self.lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+        # Endings are kept: heredoc bodies preserve them.
+        self.lines = split_lines(text, keep_ends=True)
         self.pos = 0
         self.line_no = 0
         self.escape = "\\"
@@ -535,7 +537,9 @@ def _maybe_json(rest: str) -> Optional[Tuple[str, ...]]:
     if not text.startswith("["):
         return None
     try:
-        value, _end = _JSON_DECODER.raw_decode(text)  # like Go's Decoder: trailing text is ignored
+        # Like Go's json.Unmarshal, which BuildKit uses since moby/buildkit#5107: text after the
+        # array, other than JSON whitespace, makes the arguments shell form.
+        value = _JSON_DECODER.decode(text)
     except ValueError:
         return None
     if not isinstance(value, list):
@@ -661,8 +665,10 @@ def _parse_heredoc_word(word: str) -> Optional[Tuple[str, bool, bool, int]]:
 
 
 def _heredocs_in(logical: str) -> List[Tuple[str, bool, bool, int]]:
+    # Dropping blanks after every `<<` (quoted or escaped ones too) changes no word that can open
+    # a heredoc: such a word starts with `<<` and holds no other `<`.
     try:
-        words = _HEREDOC_WORDS.process(logical, {}).words
+        words = _HEREDOC_WORDS.process(_HEREDOC_BLANKS_RE.sub("", logical), {}).words
     except ShellLexError:
         return []
     found = []

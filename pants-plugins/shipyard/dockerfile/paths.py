@@ -2,20 +2,29 @@
 the resolver.
 
 Docker is written in Go, so its notion of a "clean" path is Go's `path.Clean` and its COPY
-wildcards are Go's `filepath.Match`, applied one path segment at a time (BuildKit walks the
+wildcards are Go's `filepath.Match` (`shipyard.go_glob`), applied one path segment at a time (BuildKit walks the
 directory under the wildcard-free prefix and matches each entry). Python's `posixpath.normpath`
 and `fnmatch` differ in small ways (`//a`, `[!x]`, `\\` escapes), hence this module.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import List, Tuple
 
+# Go's filepath.Match lives in shipyard.go_glob (.helmignore uses it too); these names stay
+# importable from here for the Dockerfile layers.
+from shipyard.go_glob import BadPattern, match_segment, segment_regex
 
-class BadPattern(ValueError):
-    """A wildcard pattern Go's filepath.Match rejects (unclosed `[`, trailing `\\`, ...)."""
+__all__ = [
+    "BadPattern",
+    "clean",
+    "contains_wildcards",
+    "context_relative",
+    "match_segment",
+    "segment_regex",
+    "split_wildcards",
+    "validate_pattern",
+]
 
 
 def _is_clean(path: str) -> bool:
@@ -97,82 +106,6 @@ def split_wildcards(path: str) -> Tuple[str, Tuple[str, ...]]:
         if contains_wildcards(segment):
             return "/".join(segments[:i]), tuple(segments[i:])
     return "/".join(segments), ()
-
-
-def _class_char(pattern: str, i: int) -> Tuple[str, int]:
-    """Read one (possibly escaped) character of a `[...]` class, as Go's getEsc does."""
-    if i >= len(pattern) or pattern[i] in "-]":
-        raise BadPattern(f"syntax error in pattern {pattern!r}")
-    if pattern[i] == "\\":
-        i += 1
-        if i >= len(pattern):
-            raise BadPattern(f"syntax error in pattern {pattern!r}")
-    ch = pattern[i]
-    i += 1
-    if i >= len(pattern):
-        raise BadPattern(f"syntax error in pattern {pattern!r}: unclosed '['")
-    return ch, i
-
-
-@lru_cache(maxsize=4096)
-def segment_regex(pattern: str) -> "re.Pattern[str]":
-    """Compile one path segment of a Go `filepath.Match` pattern into a Python regex.
-
-    `*` matches any run of characters except `/`, `?` one character except `/`, `[abc]`,
-    `[a-z]` and `[^a-z]` are classes (`!` is not a negation in Go), `\\x` is a literal `x`.
-    Raises BadPattern for patterns Go rejects.
-    """
-    out: List[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "*":
-            while i < n and pattern[i] == "*":
-                i += 1
-            out.append("[^/]*")
-            continue
-        if ch == "?":
-            out.append("[^/]")
-            i += 1
-            continue
-        if ch == "\\":
-            i += 1
-            if i >= n:
-                raise BadPattern(f"syntax error in pattern {pattern!r}: trailing backslash")
-            out.append(re.escape(pattern[i]))
-            i += 1
-            continue
-        if ch == "[":
-            i += 1
-            negated = i < n and pattern[i] == "^"
-            if negated:
-                i += 1
-            ranges: List[str] = []
-            count = 0
-            while True:
-                if i < n and pattern[i] == "]" and count > 0:
-                    i += 1
-                    break
-                lo, i = _class_char(pattern, i)
-                hi = lo
-                if pattern[i] == "-":
-                    hi, i = _class_char(pattern, i + 1)
-                count += 1
-                if lo <= hi:  # Go accepts an inverted range and simply never matches it
-                    ranges.append(re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}")
-            if ranges:
-                out.append(("[^" if negated else "[") + "".join(ranges) + "]")
-            else:
-                out.append("[^/]" if negated else "(?!)")
-            continue
-        out.append(re.escape(ch))
-        i += 1
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
-
-
-def match_segment(pattern: str, name: str) -> bool:
-    """Go `filepath.Match(pattern, name)` for a single segment (no `/` in either)."""
-    return segment_regex(pattern).match(name) is not None
 
 
 def validate_pattern(pattern: str) -> None:

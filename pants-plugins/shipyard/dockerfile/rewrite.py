@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from shipyard.dockerfile.instructions import DockerfileError, ParsedDockerfile
+from shipyard.source_text import split_lines
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def rewrite_from_lines(text: str, parsed: ParsedDockerfile, rewrites: Mapping[in
     spread over several lines becomes one line followed by blank lines.
     """
     by_line = {ins.line: ins for ins in parsed.instructions}
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keep_ends=True)
     for line, rewrite in sorted(rewrites.items()):
         instruction = by_line.get(line)
         if instruction is None or instruction.keyword != "FROM":

@@ -19,6 +19,7 @@ from shipyard.chart.errors import ChartError
 from shipyard.chart.helmignore import HelmIgnore, chart_files
 from shipyard.chart.template_images import find_template_image_refs
 from shipyard.chart.values_images import find_values_image_refs
+from shipyard.source_text import NotUtf8Error, decode_lossless, decode_utf8, decode_yaml
 from shipyard.target_types import HelmChartDependenciesField, HelmChartMetadataField
 from shipyard.util_rules.file_owners import is_build_file
 from shipyard.util_rules.repositories import ImageRepositories
@@ -80,6 +81,33 @@ def _is_template(relpath: str) -> bool:
     return "templates" in parts[:-1]
 
 
+def _helm_loads_values(relpath: str) -> bool:
+    """Whether `helm package` parses this chart file as values: `values.yaml` of the chart or of
+    a subchart unpacked under `charts/` (other values files are only packaged)."""
+    *directories, name = relpath.split("/")
+    return (
+        name == "values.yaml"
+        and len(directories) % 2 == 0
+        and all(d == "charts" for d in directories[0::2])
+    )
+
+
+def _yaml_text(data: bytes, path: str, utf16: bool = False) -> str:
+    """A file Helm parses as YAML, which must be UTF-8, or for Chart.yaml also UTF-16 with a byte
+    order mark (checked with Helm's SDK: its values reader refuses UTF-16). Helm refuses the chart
+    otherwise."""
+    try:
+        return decode_yaml(data, path) if utf16 else decode_utf8(data, path)
+    except NotUtf8Error as e:
+        raise ChartError(
+            path,
+            e.line,
+            f"{e.description}; Helm parses {posixpath.basename(path)} as YAML, which must be "
+            "UTF-8, and refuses the chart",
+            "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+        ) from e
+
+
 @rule(desc="Read a Helm chart's files, dependencies and image references")
 async def resolve_helm_chart(
     field_set: HelmChartFieldSet,
@@ -99,7 +127,8 @@ async def resolve_helm_chart(
     )
     try:
         helmignore = (
-            HelmIgnore.parse(helmignore_contents[0].content.decode(), helmignore_contents[0].path)
+            # Helm reads .helmignore as bytes: any byte is accepted.
+            HelmIgnore.parse(decode_lossless(helmignore_contents[0].content), helmignore_contents[0].path)
             if helmignore_contents
             else None
         )
@@ -124,10 +153,17 @@ async def resolve_helm_chart(
     matcher = repositories.matcher()
     references: list[ChartImageReference] = []
     try:
-        metadata = parse_chart_yaml(by_path[chart_yaml_path].decode(), chart_yaml_path)
+        metadata = parse_chart_yaml(
+            _yaml_text(by_path[chart_yaml_path], chart_yaml_path, utf16=True), chart_yaml_path
+        )
         for path in sorted(by_path):
             rel = path[len(prefix):]
-            text = by_path[path].decode(errors="replace")
+            # Other files are only scanned for images; `helm package` takes them as they are.
+            text = (
+                _yaml_text(by_path[path], path)
+                if _helm_loads_values(rel)
+                else by_path[path].decode(errors="replace")
+            )
             if path != chart_yaml_path and _is_values_file(rel):
                 for v in find_values_image_refs(text, path):
                     references.append(ChartImageReference(v.reference, path, v.line, matcher.match(v.reference), in_values=True))

@@ -16,6 +16,7 @@ from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolver import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
+from shipyard.source_text import decode_lossless, printable
 
 
 logger = logging.getLogger(__name__)
@@ -66,11 +67,12 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
         raise InvalidDockerfileError(
             f"{request.dockerfile_path} does not exist. Check the `dockerfile` field of the image."
         )
-    ignore_by_path = {fc.path: fc.content.decode(errors="replace") for fc in ignore_contents}
+    # BuildKit and moby's .dockerignore reader take bytes as they are: nothing is refused.
+    ignore_by_path = {fc.path: decode_lossless(fc.content) for fc in ignore_contents}
     dockerignore_path = select_dockerignore(request.dockerfile_path, request.context_dir, ignore_by_path)
     context_label = request.context_dir or "the repository root"
     try:
-        parsed = parse_dockerfile(dockerfile_contents[0].content.decode(), request.dockerfile_path)
+        parsed = parse_dockerfile(decode_lossless(dockerfile_contents[0].content), request.dockerfile_path)
         dockerignore = (
             DockerIgnore.parse(ignore_by_path[dockerignore_path], dockerignore_path)
             if dockerignore_path
@@ -89,7 +91,7 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
         raise InvalidDockerfileError(str(e)) from e
 
     for warning in resolved.warnings:
-        logger.warning(warning)
+        logger.warning(printable(warning))
     copy_lines: dict[str, int] = {}
     for trace in sorted(resolved.copy_trace, key=lambda t: t.line):
         for f in trace.files:

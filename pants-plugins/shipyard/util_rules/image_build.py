@@ -36,6 +36,7 @@ from pants.util.logging import LogLevel
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolver import format_platform, normalize_platform
 from shipyard.dockerfile.rewrite import FromRewrite, rewrite_from_lines
+from shipyard.source_text import decode_lossless, encode_lossless
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
 from shipyard.util_rules.external_bases import ExternalBase, ExternalBaseRequest
@@ -169,7 +170,7 @@ async def build_platform_image(
         Get(Digest, PathGlobs(resolution.copied_files)),
         Get(EnvironmentVars, EnvironmentVarsRequest(oci.env_vars)),
     )
-    text = dockerfile_contents[0].content.decode()
+    text = decode_lossless(dockerfile_contents[0].content)
     parsed = parse_dockerfile(text, resolution.dockerfile_path)
     rewritten = rewrite_from_lines(text, parsed, rewrites)
     if resolution.context_dir:
@@ -194,7 +195,7 @@ async def build_platform_image(
             [
                 Directory("context"),
                 FileContent(f"{_SANDBOX}/driver.py", driver_source),
-                FileContent(f"{_SANDBOX}/Dockerfile", rewritten.encode()),
+                FileContent(f"{_SANDBOX}/Dockerfile", encode_lossless(rewritten)),
                 FileContent(f"{_SANDBOX}/request.json", json.dumps(request_json, sort_keys=True).encode()),
             ]
         ),

@@ -62,6 +62,25 @@ PATH = "charts/tinyolly/.helmignore"
         ),
         pytest.param("", ".helmignore", False, False, id="helmignore-itself-is-packaged"),
         pytest.param("foo\\/", "foo\\", True, False, id="escape-exposed-by-slash-never-matches"),
+        # Go's filepath.Match, as Helm calls it: an inverted range is accepted and never matches,
+        # a class may match "/" in a pattern with a slash.
+        pytest.param("log[z-a].txt", "logb.txt", False, False, id="inverted-range-never-matches"),
+        pytest.param("log[z-ab].txt", "logb.txt", False, True, id="inverted-range-beside-a-valid-one"),
+        pytest.param("ci/a[^x]b", "ci/a/b", False, True, id="negated-class-matches-slash-like-go"),
+        pytest.param("v[!x]", "v!", False, True, id="bang-is-literal-in-a-class"),
+        pytest.param("cargo/", "cargo/", True, True, id="directory-given-with-trailing-slash"),
+        pytest.param("cargo/", "sub/cargo/", True, True, id="nested-directory-with-trailing-slash"),
+        pytest.param("cargo", "cargo/", True, True, id="plain-rule-directory-with-trailing-slash"),
+        pytest.param("/cargo/", "cargo/", True, True, id="anchored-directory-with-trailing-slash"),
+        pytest.param("ci/cargo/", "ci/cargo/", True, True, id="slash-rule-directory-with-trailing-slash"),
+        pytest.param("cargo/", "cargo/", False, False, id="trailing-slash-path-that-is-a-file"),
+        # Helm reads lines with bufio.Scanner (only "\n" ends one) and trims with strings.TrimSpace.
+        pytest.param("a\x0cb", "a", False, False, id="form-feed-does-not-split-a-rule"),
+        pytest.param("a\u2028b", "b", False, False, id="line-separator-does-not-split-a-rule"),
+        pytest.param("a\rb", "a", False, False, id="lone-cr-does-not-split-a-rule"),
+        pytest.param("*.md\r\n", "README.md", False, True, id="crlf-line-ending"),
+        pytest.param("*.md\x0c", "README.md", False, True, id="form-feed-trimmed-like-go"),
+        pytest.param("*.md\x1c", "README.md", False, False, id="file-separator-not-trimmed-like-go"),
     ],
 )
 def test_ignores(rules: str, relpath: str, is_dir: bool, ignored: bool) -> None:
@@ -77,6 +96,8 @@ def test_ignores(rules: str, relpath: str, is_dir: bool, ignored: bool) -> None:
         pytest.param("[]a]\n", 1, "unexpected", id="empty-class"),
         pytest.param("[a-]\n", 1, "unexpected", id="open-range"),
         pytest.param("foo\\\n", 1, "lone", id="trailing-backslash"),
+        pytest.param("# a\x0cb\n[\n", 2, "not closed", id="line-after-form-feed-counted-once"),
+        pytest.param("# a\u2028b\u2029c\x85d\n**\n", 2, "'**'", id="line-after-unicode-separators"),
     ],
 )
 def test_invalid_patterns(rules: str, line: int, message: str) -> None:

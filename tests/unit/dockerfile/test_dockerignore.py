@@ -44,6 +44,11 @@ CASES = [
     ("crlf_lines", "dist\r\n*.tmp\r\n", {"dist/a": True, "x.tmp": True}),
     ("byte_order_mark_on_first_line", "\ufeffsecret\n", {"secret": True}),
     ("dot_pattern_excludes_nothing_special", ".git\n", {".git/HEAD": True, ".gitignore": False}),
+    # moby's reader: bufio.Scanner lines ("\n" only) trimmed with Go's strings.TrimSpace.
+    ("form_feed_does_not_split_a_pattern", "a\x0cb\n", {"a": False, "b": False, "a\x0cb": True}),
+    ("lone_cr_does_not_split_a_pattern", "a\rb\n", {"a": False, "b": False}),
+    ("file_separator_is_not_trimmed", "secret\x1c\n", {"secret": False}),
+    ("unicode_space_is_trimmed", "\u3000secret\xa0\n", {"secret": True}),
 ]
 
 

@@ -36,6 +36,11 @@ CASES = [
         lambda p: [(i.keyword, i.line) for i in p.instructions] == [("FROM", 2), ("RUN", 4)],
     ),
     (
+        "only_newline_ends_a_line",
+        "# a\x0cb\u2028c\rd\x85e\nFROM alpine\nRUN x\x0cy\n",
+        lambda p: [(i.keyword, i.line) for i in p.instructions] == [("FROM", 2), ("RUN", 3)],
+    ),
+    (
         "hash_inside_a_line_is_text",
         "FROM a\nRUN echo # not a comment\n",
         lambda p: p.instructions[1].arguments == ("echo # not a comment",),
@@ -125,10 +130,32 @@ CASES = [
         "FROM a\nCMD ['run']\n",
         lambda p: not p.instructions[1].json_form and p.instructions[1].arguments == ("['run']",),
     ),
+    # BuildKit decodes with json.Unmarshal since moby/buildkit#5107: text after the array is an
+    # error there, so the arguments fall back to shell form.
     (
-        "json_decoding_ignores_trailing_text_like_go",
-        'FROM a\nCMD ["a"] trailing\n',
+        "text_after_a_json_array_makes_shell_form",
+        'FROM a\nRUN ["a"] trailing\n',
+        lambda p: not p.instructions[1].json_form and p.instructions[1].arguments == ('["a"] trailing',),
+    ),
+    (
+        "text_after_a_json_cmd_makes_shell_form",
+        'FROM a\nCMD ["a"]x\n',
+        lambda p: not p.instructions[1].json_form and p.instructions[1].arguments == ('["a"]x',),
+    ),
+    (
+        "text_after_a_json_copy_makes_whitespace_split_form",
+        'FROM a\nCOPY ["a", "/b"] /c\n',
+        lambda p: not p.instructions[1].json_form and p.instructions[1].arguments == ('["a",', '"/b"]', "/c"),
+    ),
+    (
+        "blanks_after_a_json_array_keep_json_form",
+        'FROM a\nCMD ["a"]  \t\n',
         lambda p: p.instructions[1].json_form and p.instructions[1].arguments == ("a",),
+    ),
+    (
+        "text_after_a_json_healthcheck_makes_shell_form",
+        'FROM a\nHEALTHCHECK CMD ["a"] b\n',
+        lambda p: not p.instructions[1].json_form and p.instructions[1].arguments == ("CMD", '["a"] b'),
     ),
     (
         "copy_json_form_keeps_spaces_in_paths",
@@ -237,6 +264,50 @@ CASES = [
     (
         "heredoc_marker_in_json_form_is_not_read",
         'FROM a\nRUN ["cat", "<<EOF"]\nRUN next\n',
+        lambda p: p.instructions[1].heredocs == () and keywords(p) == ["FROM", "RUN", "RUN"],
+    ),
+    # Blanks between `<<` and the delimiter (moby/buildkit#5817, dockerfile 1.16): the lexer keeps
+    # them in the `<<` word, the heredoc pattern skips them.
+    (
+        "blanks_after_heredoc_operator_still_open_a_heredoc",
+        "FROM a\nRUN <<  EOF\necho hi\nEOF\nRUN next\n",
+        lambda p: [(h.name, h.content) for h in p.instructions[1].heredocs] == [("EOF", "echo hi\n")]
+        and keywords(p) == ["FROM", "RUN", "RUN"]
+        and p.instructions[2].line == 5,
+    ),
+    (
+        "tab_after_heredoc_operator_after_a_command",
+        "FROM a\nRUN cat <<\tEOF > /f\nbody\nEOF\n",
+        lambda p: [(h.name, h.content) for h in p.instructions[1].heredocs] == [("EOF", "body\n")],
+    ),
+    (
+        "blank_before_quoted_heredoc_delimiter",
+        "FROM a\nRUN << 'EOF'\necho $X\nEOF\n",
+        lambda p: p.instructions[1].heredocs[0].name == "EOF" and not p.instructions[1].heredocs[0].expand,
+    ),
+    (
+        "blank_after_heredoc_file_descriptor",
+        "FROM a\nRUN cat 3<< EOF\nx\nEOF\n",
+        lambda p: [(h.name, h.file_descriptor) for h in p.instructions[1].heredocs] == [("EOF", 3)],
+    ),
+    (
+        "blank_after_heredoc_dash_is_no_heredoc",
+        "FROM a\nRUN cat <<- EOF\nRUN next\n",
+        lambda p: p.instructions[1].heredocs == () and keywords(p) == ["FROM", "RUN", "RUN"],
+    ),
+    (
+        "heredoc_operator_glued_to_a_word_with_blanks_is_no_heredoc",
+        "FROM a\nRUN cat<<  EOF\nRUN next\n",
+        lambda p: p.instructions[1].heredocs == () and keywords(p) == ["FROM", "RUN", "RUN"],
+    ),
+    (
+        "heredoc_operator_at_the_end_is_no_heredoc",
+        "FROM a\nRUN cat <<  \nRUN next\n",
+        lambda p: p.instructions[1].heredocs == () and keywords(p) == ["FROM", "RUN", "RUN"],
+    ),
+    (
+        "quoted_heredoc_operator_with_blanks_is_no_heredoc",
+        "FROM a\nRUN echo '<<  EOF'\nRUN next\n",
         lambda p: p.instructions[1].heredocs == () and keywords(p) == ["FROM", "RUN", "RUN"],
     ),
     (
@@ -368,3 +439,19 @@ def test_unknown_instruction_hint_names_the_close_keyword_and_quotes_the_line() 
     text = str(caught.value)
     assert "did you mean COPY?" in text
     assert "COPPY app.py /app/" in text.splitlines()[1]
+
+
+# BuildKit chomps with `(?m)^\t+`: only tabs after "\n" (or at the start) go.
+@pytest.mark.parametrize(
+    "body, chomped",
+    [
+        pytest.param("\tone\n\t\ttwo\n", "one\ntwo\n", id="leading-tabs-of-each-line"),
+        pytest.param("a\u2028\tb\n", "a\u2028\tb\n", id="tab-after-line-separator-is-kept"),
+        pytest.param("a\x0c\tb\n\tc\n", "a\x0c\tb\nc\n", id="tab-after-form-feed-is-kept"),
+        pytest.param("a\r\tb\n", "a\r\tb\n", id="tab-after-lone-cr-is-kept"),
+        pytest.param("  \tb\n", "  \tb\n", id="tab-after-spaces-is-kept"),
+    ],
+)
+def test_heredoc_chomping_follows_buildkit_lines(body: str, chomped: str) -> None:
+    parsed = parse(f"FROM a\nCOPY <<-EOF /f\n{body}EOF\n")
+    assert parsed.instructions[1].heredocs[0].chomped_content == chomped
