@@ -14,7 +14,7 @@ from pants.util.frozendict import FrozenDict
 from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidates, select_dockerignore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.resolver import ImageRef as DockerfileImageRef
+from shipyard.dockerfile.resolved import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
 
 

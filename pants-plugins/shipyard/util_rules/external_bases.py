@@ -20,7 +20,7 @@ from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from shipyard.builders.driver import docker_hub_qualified
-from shipyard.dockerfile.resolver import format_platform, normalize_platform
+from shipyard.dockerfile.platforms import canonical_platform, normalize_platform
 from shipyard.image_ref import ImageRef
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
@@ -95,7 +95,7 @@ async def resolve_external_base(
             f"({result.stderr.decode(errors='replace').strip()[-400:]}). Check that its registry "
             "can be reached (and the mirrors in CONTAINERS_REGISTRIES_CONF), or pin it by digest."
         )
-    platform = format_platform(*normalize_platform(request.platform))
+    platform = canonical_platform(request.platform)
     digest = select_manifest(result.stdout, platform)
     if digest is None:
         raise ExternalBaseError(

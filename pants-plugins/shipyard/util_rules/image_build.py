@@ -34,7 +34,7 @@ from pants.engine.target import WrappedTarget, WrappedTargetRequest
 from pants.util.logging import LogLevel
 
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.resolver import format_platform, normalize_platform
+from shipyard.dockerfile.platforms import canonical_platform
 from shipyard.dockerfile.rewrite import FromRewrite, rewrite_from_lines
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
@@ -94,10 +94,6 @@ class BuiltOciImage:
             "platforms": {platform: digest for platform, digest in self.manifests},
             "inputs_hash": self.inputs_hash,
         }
-
-
-def canonical_platform(text: str) -> str:
-    return format_platform(*normalize_platform(text))
 
 
 def _failed_line(parsed_instructions, step: Optional[str]) -> Optional[int]:

@@ -10,7 +10,9 @@ import pytest
 from shipyard.dockerfile.dockerignore import DockerIgnore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.resolver import ResolvedDockerfile, platform_args, resolve_dockerfile
+from shipyard.dockerfile.platforms import platform_args
+from shipyard.dockerfile.resolved import ResolvedDockerfile
+from shipyard.dockerfile.resolver import resolve_dockerfile
 
 
 def resolve(
