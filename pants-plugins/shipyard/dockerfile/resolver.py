@@ -40,6 +40,7 @@ Where we are stricter or kinder than BuildKit, on purpose:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import (
     Collection,
@@ -265,12 +266,8 @@ class _Resolver:
                     scope[key] = self.build_args[key]
                 elif default is not None:
                     env = {k: (v or "") for k, v in scope.items()}
-                    try:
-                        scope[key] = self.expand(ins, default, env)
-                    except DockerfileError:
-                        # BuildKit ignores a substitution error in a global ARG default and uses "".
-                        self.acc.warn(f"{self.path}:{ins.line}: cannot substitute variables in the default of ARG {key}; Docker uses an empty value")
-                        scope[key] = ""
+                    # A substitution error here fails the build in BuildKit, like anywhere else.
+                    scope[key] = self.expand(ins, default, env)
                 else:
                     scope[key] = None
         return scope
@@ -390,10 +387,24 @@ class _Resolver:
             if ins.keyword == "ADD" and lowered.startswith(_REMOTE_PREFIXES):
                 self._trace(ins, label, written, value, ORIGIN_REMOTE)
                 continue
+            self._warn_unset(ins, written, value, env)
             # An instruction whose sources all match nothing is not an error by itself: see the
             # module docstring (BuildKit copies with AllowEmptyWildcard).
             files = self._context_source(ins, written, value, excludes)
             self._trace(ins, label, written, value, ORIGIN_CONTEXT, files=tuple(files))
+
+    def _warn_unset(self, ins: Instruction, written: str, value: str, env: Mapping[str, str]) -> None:
+        """Warns when a context path uses a variable with no value: `apps/${APP}/` then reads
+        `apps//`, i.e. everything under `apps/`, which is legal but rarely meant."""
+        names = sorted(n for n in _variables_in(written, self.escape) if n not in env and _plain_reference(written, n))
+        if not names:
+            return
+        which = ", ".join(names)
+        self.acc.warn(
+            f"{self.path}:{ins.line}: {ins.keyword} source {written!r} uses {which}, which has no value here, so it "
+            f"reads {value or '.'!r} from the build context {self.label!r}. Declare it in this stage (ARG {names[0]}) "
+            f"with a default (ARG {names[0]}=...) or set it in the oci_image build_args, or write ${{{names[0]}:-...}}"
+        )
 
     def _context_source(self, ins: Instruction, written: str, value: str, excludes: Sequence[str]) -> List[str]:
         rel, escapes = context_relative(value)
@@ -477,6 +488,8 @@ class _Resolver:
                 continue
             if mount.type != "bind":
                 continue
+            if mount.source:
+                self._warn_unset(ins, mount.source, source, env)
             rel, escapes = context_relative(source)
             if escapes:
                 raise self.error(ins, f"--mount source {source!r} points outside the build context {self.label!r}", "mount a path inside the context, or widen the oci_image context field")
@@ -512,6 +525,11 @@ def _variables_in(word: str, escape: str) -> FrozenSet[str]:
         return expand_word(word, {}, escape).referenced
     except ShellLexError:
         return frozenset()
+
+
+def _plain_reference(word: str, name: str) -> bool:
+    """Whether `word` uses `name` as `$NAME` or `${NAME}` (not `${NAME:-default}` and the like)."""
+    return re.search(r"\$(?:\{" + re.escape(name) + r"\}|" + re.escape(name) + r"(?![A-Za-z0-9_]))", word) is not None
 
 
 def _apply_excludes(

@@ -93,8 +93,19 @@ class StageGraph:
         self.global_args, self.stages = split_stages(parsed)
         self.by_name: Dict[str, int] = {}
         for stage in self.stages:
-            if stage.name is not None:
-                self.by_name[stage.name] = stage.index  # a repeated name refers to the last stage, as in BuildKit
+            if stage.name is None:
+                continue
+            first = self.by_name.get(stage.name)
+            if first is not None:
+                # BuildKit refuses the Dockerfile ("duplicate stage name"; build check DuplicateStageName).
+                first_line = self.stages[first].from_ins.line
+                raise self.error(
+                    stage.from_ins,
+                    f"stage `{stage.name}` defined twice, at lines {first_line} and {stage.from_ins.line}",
+                    "stage names must be unique (case-insensitively); rename one of the stages and the "
+                    "COPY --from / FROM lines that mean it",
+                )
+            self.by_name[stage.name] = stage.index
 
     def error(self, ins: Instruction, message: str, hint: str) -> DockerfileError:
         """A DockerfileError located at `ins`."""

@@ -270,6 +270,13 @@ ERRORS = [
     ("bind_mount_source_missing", "FROM a\nRUN --mount=type=bind,source=scripts,target=/s /s/x\n", ["other"], {}, 2, "--mount source 'scripts' was not found", "bind mount"),
     ("stage_copying_from_itself", "FROM a AS one\nCOPY --from=one /x /y\n", [], {}, 2, "circular dependency detected on stage: one", "split"),
     ("unsupported_mount_type", "FROM a\nRUN --mount=type=nfs,target=/x true\n", [], {}, 2, "unsupported mount type 'nfs'", "bind"),
+    # BuildKit refuses duplicate stage names (build check DuplicateStageName, "results in an error").
+    ("duplicate_stage_name", "FROM a AS build\nRUN x\nFROM b AS build\nCOPY --from=build /x /x\n", [], {}, 3, "stage `build` defined twice, at lines 1 and 3", "unique"),
+    ("duplicate_stage_name_is_case_insensitive", "FROM a AS Build\nFROM b AS build\n", [], {}, 2, "defined twice, at lines 1 and 2", "rename"),
+    ("duplicate_stage_name_in_an_unused_stage", "FROM a AS x\nFROM b AS x\nFROM c\n", [], {}, 2, "stage `x` defined twice", "unique"),
+    # A substitution error in a global ARG default fails the build in BuildKit too.
+    ("global_arg_default_required_variable", "ARG V=${MISSING:?required}\nFROM a:$V\n", [], {}, 1, "MISSING: required", "build_args"),
+    ("global_arg_default_unterminated_brace", "ARG V=${X\nFROM a\n", [], {}, 1, "missing '}'", "substitution"),
 ]
 
 
@@ -387,3 +394,31 @@ def test_not_found_hint_spots_a_path_written_from_a_parent_directory() -> None:
     with pytest.raises(DockerfileError) as caught:
         resolve("FROM a\nCOPY apps/demo/src/ /src/\n", ["src/main.py"])
     assert "the context has 'src'" in caught.value.hint
+
+
+# (id, Dockerfile, context files, keyword arguments, fragment expected in a warning, or None for no warning)
+UNSET_WARNINGS = [
+    ("declared_arg_without_value", "FROM a\nARG APP\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x", "apps/api/y"], {}, "Dockerfile:3: COPY source 'apps/${APP}/' uses APP, which has no value"),
+    ("undeclared_variable", "FROM a\nCOPY apps/$APP/ /app/\n", ["apps/ui/x"], {}, "uses APP, which has no value"),
+    ("global_arg_not_redeclared_in_stage", "ARG APP=ui\nFROM a\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x"], {}, "uses APP"),
+    ("bind_mount_source", "FROM a\nRUN --mount=type=bind,source=$DIR,target=/s true\n", ["x"], {}, "RUN source '$DIR' uses DIR"),
+    ("default_given_in_the_substitution", "FROM a\nARG APP\nCOPY apps/${APP:-ui}/ /app/\n", ["apps/ui/x"], {}, None),
+    ("build_arg_sets_it", "FROM a\nARG APP\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x"], {"build_args": {"APP": "ui"}}, None),
+    ("arg_default_sets_it", "FROM a\nARG APP=ui\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x"], {}, None),
+    ("escaped_dollar_is_no_variable", "FROM a\nCOPY \\$APP.txt /\n", ["$APP.txt"], {}, None),
+    ("copy_from_a_stage_reads_no_context", "FROM a AS b\nFROM c\nCOPY --from=b /$APP /x\n", [], {}, None),
+]
+
+
+@pytest.mark.parametrize(
+    "dockerfile,files,kwargs,fragment",
+    [w[1:] for w in UNSET_WARNINGS],
+    ids=[w[0] for w in UNSET_WARNINGS],
+)
+def test_unset_variable_in_a_context_path_is_a_warning(dockerfile: str, files: Sequence[str], kwargs: Dict[str, Any], fragment: Optional[str]) -> None:
+    warnings = resolve(dockerfile, files, **kwargs).warnings
+    unset = [w for w in warnings if "which has no value" in w]
+    if fragment is None:
+        assert unset == []
+    else:
+        assert len(unset) == 1 and fragment in unset[0], warnings
