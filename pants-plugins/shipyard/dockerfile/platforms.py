@@ -1,11 +1,33 @@
-"""Platform strings (`os/arch[/variant]`): normalizing them like containerd, and the automatic
-platform ARGs BuildKit derives from them. The one place platforms are parsed."""
+"""Platform strings (`os/arch[/variant]`): parsing and normalizing them like containerd's
+`platforms.Parse`, this machine's platform, and the automatic platform ARGs BuildKit derives from
+them. The one place platforms are parsed: the `[oci]` options, the `platforms` field, `FROM
+--platform`, base image indexes and the builds all use it."""
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+import platform as _host
+import re
+from typing import Dict, Iterable, Optional, Tuple
 
 DEFAULT_BUILD_PLATFORM = "linux/amd64"
+
+# containerd accepts these characters in each component (its `specifierRe`).
+_COMPONENT_RE = re.compile(r"[a-z0-9_-]+")
+# `uname -m` names that are not Go architecture names.
+_MACHINE_PLATFORMS = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "arm/v7",
+    "armv6l": "arm/v6",
+    "i386": "386",
+    "i686": "386",
+}
+
+
+class InvalidPlatformError(ValueError):
+    """A platform string that is not `os/arch[/variant]`; the message says where it came from."""
 
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "armhf": "arm", "armel": "arm"}
 
@@ -16,9 +38,9 @@ def normalize_platform(text: str) -> Tuple[str, str, str]:
     "linux/amd64" -> ("linux", "amd64", ""); "linux/arm" -> ("linux", "arm", "v7");
     "linux/aarch64/v8" -> ("linux", "arm64", ""). Raises ValueError for malformed input.
     """
-    parts = [p.strip().lower() for p in text.strip().split("/")]
-    if not text.strip() or len(parts) > 3 or any(p == "" for p in parts):
-        raise ValueError(f"invalid platform {text!r}: expected os/arch[/variant], e.g. linux/arm64")
+    parts = text.strip().lower().split("/")
+    if not text.strip() or len(parts) > 3 or not all(_COMPONENT_RE.fullmatch(p) for p in parts):
+        raise InvalidPlatformError(f"invalid platform {text!r}: expected os/arch[/variant], e.g. linux/arm64")
     if len(parts) == 1:
         parts = ["linux", parts[0]]
     os_name = "darwin" if parts[0] == "macos" else parts[0]
@@ -49,6 +71,29 @@ def format_platform(os_name: str, arch: str, variant: str) -> str:
 def canonical_platform(text: str) -> str:
     """The normalized spelling of a platform ("linux/aarch64" -> "linux/arm64"); ValueError if malformed."""
     return format_platform(*normalize_platform(text))
+
+
+def host_platform(machine: Optional[str] = None) -> str:
+    """The platform of this machine (or of a `uname -m` name), e.g. "linux/arm64"."""
+    name = (machine if machine is not None else _host.machine()).lower()
+    return canonical_platform("linux/" + _MACHINE_PLATFORMS.get(name, name))
+
+
+def platform_list(values: Iterable[str], origin: str) -> Tuple[str, ...]:
+    """`values` normalized, without repeats; InvalidPlatformError naming `origin` (e.g. "The
+    [oci].platforms option") when one is malformed or there are none."""
+    out: Dict[str, None] = {}
+    for value in values:
+        try:
+            out[canonical_platform(value)] = None
+        except InvalidPlatformError:
+            raise InvalidPlatformError(
+                f"{origin} has {value!r}, which is not a platform. Write platforms as "
+                'os/arch[/variant], e.g. "linux/amd64" or "linux/arm/v7".'
+            ) from None
+    if not out:
+        raise InvalidPlatformError(f'{origin} is empty, so there is nothing to build. List at least one platform, e.g. ["linux/amd64"].')
+    return tuple(out)
 
 
 def platform_args(target: str, build: str = DEFAULT_BUILD_PLATFORM) -> Dict[str, str]:

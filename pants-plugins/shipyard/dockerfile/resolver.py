@@ -62,6 +62,8 @@ from shipyard.dockerfile.parser import is_heredoc_marker
 from shipyard.dockerfile.paths import BadPattern, context_relative, split_wildcards
 from shipyard.dockerfile.platforms import (
     DEFAULT_BUILD_PLATFORM,
+    InvalidPlatformError,
+    canonical_platform,
     format_platform,
     normalize_platform,
     platform_args,
@@ -294,7 +296,7 @@ class _Resolver:
                     f"or give a default with ARG {missing[0] if missing else 'NAME'}=<image> before the first FROM",
                 )
             flag = ins.flag("platform")
-            platform_flag[stage.index] = self.expand(ins, flag, from_env) if flag else None
+            platform_flag[stage.index] = self._from_platform(ins, flag, from_env) if flag else None
             base_text[stage.index] = base
             parent = seen_names.get(base.lower())
             base_of[stage.index] = parent
@@ -331,6 +333,20 @@ class _Resolver:
                 env = dict(final_env[parent])
             self._run_stage(stage, env, scope, platform)
             final_env[stage.index] = env
+
+    def _from_platform(self, ins: Instruction, flag: str, env: Mapping[str, str]) -> str:
+        """The `FROM --platform` value, substituted and normalized; an error here, with the line,
+        rather than when the build pulls the base."""
+        value = self.expand(ins, flag, env)
+        try:
+            return canonical_platform(value)
+        except InvalidPlatformError:
+            shown = repr(flag) if value == flag else f"{flag!r} (= {value!r})"
+            hint = "write e.g. --platform=linux/arm64, or --platform=$BUILDPLATFORM for a stage that runs on the build machine"
+            missing = sorted(n for n in _variables_in(flag, self.escape) if not env.get(n))
+            if not value and missing:
+                hint = f"{', '.join(missing)} has no value: set it in the oci_image build_args, or declare ARG {missing[0]}=<os/arch> before the first FROM"
+            raise self.error(ins, f"invalid FROM --platform {shown}: expected os/arch[/variant]", hint) from None
 
     # -- one stage ------------------------------------------------------------------------------
     def _run_stage(self, stage: Stage, env: Dict[str, str], scope: Mapping[str, Optional[str]], platform: str) -> None:

@@ -16,6 +16,7 @@ from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolved import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
+from shipyard.subsystems.oci import OciSubsystem
 
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ class DockerfileResolution:
 
 
 @rule(desc="Resolve a Dockerfile against its build context")
-async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> DockerfileResolution:
+async def resolve_dockerfile_request(
+    request: DockerfileResolutionRequest, oci: OciSubsystem
+) -> DockerfileResolution:
     """Reads the Dockerfile and the context listing, and runs the plain resolver on them."""
     prefix = f"{request.context_dir}/" if request.context_dir else ""
     candidates = dockerignore_candidates(request.dockerfile_path, request.context_dir)
@@ -83,6 +86,7 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
             target_stage=request.target_stage,
             platforms=request.platforms,
             dockerignore=dockerignore,
+            build_platform=oci.build_platform,
             context_dir_label=context_label,
         )
     except DockerfileError as e:

@@ -175,6 +175,8 @@ async def build_platform_image(
         "executables": dict(builder.executables),
         "image": str(request.address),
         "platform": platform,
+        # What $BUILDPLATFORM meant when the FROM lines were pinned: part of the cache key.
+        "build_platform": oci.build_platform,
         "dockerfile": f"{_SANDBOX}/Dockerfile",
         "context": "context",
         "build_args": dict(field_set.build_args.value or {}),

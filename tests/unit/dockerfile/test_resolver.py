@@ -276,6 +276,10 @@ ERRORS = [
     ("duplicate_stage_name_in_an_unused_stage", "FROM a AS x\nFROM b AS x\nFROM c\n", [], {}, 2, "stage `x` defined twice", "unique"),
     # A substitution error in a global ARG default fails the build in BuildKit too.
     ("global_arg_default_required_variable", "ARG V=${MISSING:?required}\nFROM a:$V\n", [], {}, 1, "MISSING: required", "build_args"),
+    # BuildKit parses the substituted FROM --platform with containerd's platforms.Parse.
+    ("from_platform_with_an_empty_component", "FROM --platform=linux//amd64 a\n", [], {}, 1, "invalid FROM --platform 'linux//amd64'", "--platform=linux/arm64"),
+    ("from_platform_from_an_arg", "ARG P=linux/amd64/v2/x\nFROM --platform=$P a\n", [], {}, 2, "'$P' (= 'linux/amd64/v2/x')", "$BUILDPLATFORM"),
+    ("from_platform_empty_after_substitution", "FROM a AS x\nFROM --platform=$NOPE b\n", [], {}, 2, "invalid FROM --platform", "NOPE has no value"),
     ("global_arg_default_unterminated_brace", "ARG V=${X\nFROM a\n", [], {}, 1, "missing '}'", "substitution"),
 ]
 
@@ -422,3 +426,12 @@ def test_unset_variable_in_a_context_path_is_a_warning(dockerfile: str, files: S
         assert unset == []
     else:
         assert len(unset) == 1 and fragment in unset[0], warnings
+
+
+def test_build_platform_decides_buildarch_and_from_platform() -> None:
+    dockerfile = "FROM --platform=$BUILDPLATFORM golang AS build\nARG BUILDARCH\nCOPY bin/${BUILDARCH}/tool /t\n"
+    files = ["bin/amd64/tool", "bin/arm64/tool"]
+    parsed = parse_dockerfile(dockerfile, "Dockerfile")
+    result = resolve_dockerfile(parsed, context_files=files, platforms=["linux/amd64"], build_platform="linux/aarch64")
+    assert result.copied_files == frozenset({"bin/arm64/tool"})
+    assert [r.platform for r in result.image_refs] == ["linux/arm64"]
