@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import (
+    Callable,
     Collection,
     Dict,
     FrozenSet,
@@ -99,6 +100,7 @@ def resolve_dockerfile(
     dockerignore: Optional[DockerIgnore] = None,
     build_platform: str = DEFAULT_BUILD_PLATFORM,
     context_dir_label: str = ".",
+    unlisted_reason: Optional[Callable[[str], Optional[Tuple[str, str]]]] = None,
 ) -> ResolvedDockerfile:
     """Work out what building `parsed` reads from its context and which images it needs.
 
@@ -106,7 +108,10 @@ def resolve_dockerfile(
     root, before .dockerignore); `dockerignore` is the ignore file that applies, if any.
     `platforms` are the target platforms (default: the build platform, "linux/amd64" unless
     `build_platform` says otherwise). `context_dir_label` names the context in messages (e.g. the
-    repo-relative directory). Raises DockerfileError for what `docker build` would reject.
+    repo-relative directory). `unlisted_reason`, given a context-relative path that is missing
+    from `context_files`, may return (why the caller could not list it though it exists, e.g.
+    "Pants ignores it", and the fix); a "not found" error then says that instead. Raises DockerfileError for what
+    `docker build` would reject.
     """
     return _Resolver(
         parsed,
@@ -117,6 +122,7 @@ def resolve_dockerfile(
         dockerignore=dockerignore,
         build_platform=build_platform,
         context_dir_label=context_dir_label,
+        unlisted_reason=unlisted_reason,
     ).run()
 
 
@@ -156,12 +162,14 @@ class _Resolver:
         dockerignore: Optional[DockerIgnore],
         build_platform: str,
         context_dir_label: str,
+        unlisted_reason: Optional[Callable[[str], Optional[Tuple[str, str]]]] = None,
     ) -> None:
         self.parsed = parsed
         self.path = parsed.path
         self.escape = parsed.escape
         self.build_args = build_args
         self.label = context_dir_label
+        self.unlisted_reason = unlisted_reason
         self.ignore = dockerignore
         self.context = ContextIndex(context_files, dockerignore)
         self.platforms = platforms
@@ -440,6 +448,7 @@ class _Resolver:
             roots = [rel]
         else:
             if prefix and not self.context.is_file(prefix) and not self.context.has_files_under(prefix):
+                self._raise_if_unlisted(ins, written, prefix)
                 raise self.error(
                     ins,
                     f"{ins.keyword} source {written!r}: directory {prefix!r} does not exist in the build context {self.label!r}",
@@ -460,7 +469,15 @@ class _Resolver:
         self.acc.files.update(files)
         return files
 
+    def _raise_if_unlisted(self, ins: Instruction, written: str, rel: str) -> None:
+        """A located error when `rel` exists but the caller could not list it (see resolve_dockerfile)."""
+        reason = self.unlisted_reason(rel) if self.unlisted_reason and rel else None
+        if reason:
+            why, fix = reason
+            raise self.error(ins, f"{ins.keyword} source {written!r} is in the build context {self.label!r}, but {why}", fix)
+
     def _not_found(self, ins: Instruction, written: str, rel: str) -> DockerfileError:
+        self._raise_if_unlisted(ins, written, rel)
         ignored_by = None
         if self.ignore is not None:
             candidates = [rel] if self.context.is_file(rel) else self.context.all_under(rel)[:1]
@@ -511,6 +528,7 @@ class _Resolver:
                 raise self.error(ins, f"--mount source {source!r} points outside the build context {self.label!r}", "mount a path inside the context, or widen the oci_image context field")
             files = self.context.literal(rel) if rel else self.context.files_under("")
             if rel and not files:
+                self._raise_if_unlisted(ins, source, rel)
                 raise self.error(
                     ins,
                     f"--mount source {source!r} was not found in the build context {self.label!r}",

@@ -435,3 +435,27 @@ def test_build_platform_decides_buildarch_and_from_platform() -> None:
     result = resolve_dockerfile(parsed, context_files=files, platforms=["linux/amd64"], build_platform="linux/aarch64")
     assert result.copied_files == frozenset({"bin/arm64/tool"})
     assert [r.platform for r in result.image_refs] == ["linux/arm64"]
+
+
+def _ignored_tools(rel: str) -> Optional[Tuple[str, str]]:
+    return ("the caller's listing ignores it", "un-ignore tools/") if rel == "tools" or rel.startswith("tools/") else None
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    ["FROM a\nCOPY tools/x /x\n", "FROM a\nCOPY tools/ /t/\n", "FROM a\nCOPY tools/*.sh /t/\n", "FROM a\nRUN --mount=type=bind,source=tools,target=/t true\n"],
+    ids=["literal_file", "directory", "wildcard_below_the_directory", "bind_mount_source"],
+)
+def test_a_source_the_caller_could_not_list_says_why(dockerfile: str) -> None:
+    parsed = parse_dockerfile(dockerfile, "Dockerfile")
+    with pytest.raises(DockerfileError) as caught:
+        resolve_dockerfile(parsed, context_files=["app.py"], unlisted_reason=_ignored_tools, context_dir_label="app")
+    assert caught.value.line == 2
+    assert "is in the build context 'app', but the caller's listing ignores it" in caught.value.message
+    assert caught.value.hint == "un-ignore tools/"
+
+
+def test_a_source_missing_for_real_is_still_not_found() -> None:
+    parsed = parse_dockerfile("FROM a\nCOPY other/x /x\n", "Dockerfile")
+    with pytest.raises(DockerfileError, match="was not found"):
+        resolve_dockerfile(parsed, context_files=["app.py"], unlisted_reason=_ignored_tools)
