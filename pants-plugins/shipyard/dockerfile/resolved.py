@@ -84,6 +84,32 @@ class CopySource:
 
 
 @dataclass(frozen=True)
+class OnbuildTrigger:
+    """An `ONBUILD <instruction>` of an image: `text` is the instruction, run by the child's FROM."""
+
+    path: str
+    line: int
+    text: str
+    escape: str = "\\"
+
+
+@dataclass(frozen=True)
+class ImageExport:
+    """What an image built from the Dockerfile hands to a Dockerfile built `FROM` it, for one
+    platform: its `ENV` values (the image config's Env; ARGs are not kept) and the ONBUILD
+    triggers of its last stage."""
+
+    platform: str
+    env: Tuple[Tuple[str, str], ...] = ()
+    onbuild: Tuple[OnbuildTrigger, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Whether it changes nothing in a child."""
+        return not self.env and not self.onbuild
+
+
+@dataclass(frozen=True)
 class ResolvedDockerfile:
     """What a build of the Dockerfile reads from its context and which images it needs.
 
@@ -96,6 +122,7 @@ class ResolvedDockerfile:
     - `referenced_variables`: variables looked up while substituting (used stages + FROM lines);
       `unset_variables` those that were not set at the time.
     - `warnings`: things that are legal but probably unintended (a wildcard matching nothing).
+    - `exports`: per platform, what an image built FROM this one inherits (ENV, ONBUILD).
     """
 
     path: str
@@ -108,3 +135,4 @@ class ResolvedDockerfile:
     referenced_variables: FrozenSet[str] = frozenset()
     unset_variables: FrozenSet[str] = frozenset()
     warnings: Tuple[str, ...] = ()
+    exports: Tuple[ImageExport, ...] = ()

@@ -9,7 +9,10 @@ without running anything:
   without a default it takes the global value. A build arg overrides the value of a declared
   ARG (and of an automatic platform ARG), never creates one. ENV and ARG values live in one
   environment per stage, in instruction order; a stage built `FROM` another stage starts with
-  that stage's environment (BuildKit copies the parent's state).
+  that stage's environment (BuildKit copies the parent's state), and one built FROM an image
+  whose ENV and ONBUILD triggers are known (`base_exports`: the repo's own images) starts with
+  that image's ENV and runs its triggers first; a stage built FROM a stage runs that stage's
+  ONBUILD instructions. Triggers read the child's context and are reported at its FROM line.
 - BuildKit builds only the target stage (default: the last) and what it depends on: its FROM
   parent stage, stages named by `COPY --from` (by name, case-insensitively, or by index; a name
   may refer to a later stage) and by `RUN --mount from=`. Other stages are skipped, and so are
@@ -41,7 +44,7 @@ Where we are stricter or kinder than BuildKit, on purpose:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import (
     Callable,
     Collection,
@@ -59,7 +62,7 @@ from typing import (
 from shipyard.dockerfile.context_index import ContextIndex
 from shipyard.dockerfile.dockerignore import DockerIgnore
 from shipyard.dockerfile.instructions import DockerfileError, Instruction, ParsedDockerfile
-from shipyard.dockerfile.parser import is_heredoc_marker
+from shipyard.dockerfile.parser import is_heredoc_marker, parse_dockerfile
 from shipyard.dockerfile.paths import BadPattern, context_relative, split_wildcards
 from shipyard.dockerfile.platforms import (
     DEFAULT_BUILD_PLATFORM,
@@ -79,7 +82,9 @@ from shipyard.dockerfile.resolved import (
     ORIGIN_REMOTE,
     ORIGIN_STAGE,
     CopySource,
+    ImageExport,
     ImageRef,
+    OnbuildTrigger,
     ResolvedDockerfile,
     StageInfo,
 )
@@ -101,6 +106,7 @@ def resolve_dockerfile(
     build_platform: str = DEFAULT_BUILD_PLATFORM,
     context_dir_label: str = ".",
     unlisted_reason: Optional[Callable[[str], Optional[Tuple[str, str]]]] = None,
+    base_exports: Optional[Mapping[Tuple[str, str], ImageExport]] = None,
 ) -> ResolvedDockerfile:
     """Work out what building `parsed` reads from its context and which images it needs.
 
@@ -110,7 +116,10 @@ def resolve_dockerfile(
     `build_platform` says otherwise). `context_dir_label` names the context in messages (e.g. the
     repo-relative directory). `unlisted_reason`, given a context-relative path that is missing
     from `context_files`, may return (why the caller could not list it though it exists, e.g.
-    "Pants ignores it", and the fix); a "not found" error then says that instead. Raises DockerfileError for what
+    "Pants ignores it", and the fix); a "not found" error then says that instead.
+    `base_exports` maps (FROM reference, platform) of images built elsewhere (the repo's own
+    images) to what they hand down: a stage FROM one starts with its ENV and runs its ONBUILD
+    triggers first, against this Dockerfile's context, as BuildKit does. Raises DockerfileError for what
     `docker build` would reject.
     """
     return _Resolver(
@@ -123,6 +132,7 @@ def resolve_dockerfile(
         build_platform=build_platform,
         context_dir_label=context_dir_label,
         unlisted_reason=unlisted_reason,
+        base_exports=base_exports or {},
     ).run()
 
 
@@ -139,6 +149,7 @@ class _Accumulator:
     referenced: Set[str] = field(default_factory=set)
     unset: Set[str] = field(default_factory=set)
     warnings: List[str] = field(default_factory=list)
+    exports: List[ImageExport] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -163,6 +174,7 @@ class _Resolver:
         build_platform: str,
         context_dir_label: str,
         unlisted_reason: Optional[Callable[[str], Optional[Tuple[str, str]]]] = None,
+        base_exports: Mapping[Tuple[str, str], ImageExport] = {},
     ) -> None:
         self.parsed = parsed
         self.path = parsed.path
@@ -170,6 +182,7 @@ class _Resolver:
         self.build_args = build_args
         self.label = context_dir_label
         self.unlisted_reason = unlisted_reason
+        self.base_exports = base_exports
         self.ignore = dockerignore
         self.context = ContextIndex(context_files, dockerignore)
         self.platforms = platforms
@@ -264,6 +277,7 @@ class _Resolver:
             referenced_variables=frozenset(self.acc.referenced),
             unset_variables=frozenset(self.acc.unset),
             warnings=tuple(self.acc.warnings),
+            exports=tuple(self.acc.exports),
         )
 
     def _global_scope(self, platform: str) -> Dict[str, Optional[str]]:
@@ -329,18 +343,46 @@ class _Resolver:
         self.acc.used.update(reachable)
 
         final_env: Dict[int, Dict[str, str]] = {}
+        final_exported: Dict[int, Dict[str, str]] = {}
         for stage in self.stages:
             if stage.index not in reachable:
                 continue
             parent = base_of[stage.index]
+            triggers: Sequence[OnbuildTrigger] = ()
             if parent is None:
-                if base_text[stage.index].lower() != _SCRATCH:
-                    self.acc.add_ref(base_text[stage.index], KIND_FROM, stage.from_ins.line, stage.index, platform_flag[stage.index], platform)
-                env: Dict[str, str] = {}
+                base = base_text[stage.index]
+                if base.lower() != _SCRATCH:
+                    self.acc.add_ref(base, KIND_FROM, stage.from_ins.line, stage.index, platform_flag[stage.index], platform)
+                inherited = self.base_exports.get((base, platform_flag[stage.index] or platform))
+                env: Dict[str, str] = dict(inherited.env) if inherited else {}
+                exported = dict(env)
+                triggers = inherited.onbuild if inherited else ()
             else:
                 env = dict(final_env[parent])
-            self._run_stage(stage, env, scope, platform)
+                exported = dict(final_exported[parent])
+                # BuildKit also runs the ONBUILD instructions of a stage used as a base.
+                triggers = self._own_triggers(self.stages[parent])
+            body = [self._trigger_instruction(stage, t) for t in triggers] + list(stage.body)
+            self._run_stage(stage, body, env, exported, scope, platform)
             final_env[stage.index] = env
+            final_exported[stage.index] = exported
+        target = self.stages[self.target]
+        self.acc.exports.append(ImageExport(platform, tuple(sorted(final_exported[self.target].items())), self._own_triggers(target)))
+
+    def _own_triggers(self, stage: Stage) -> Tuple[OnbuildTrigger, ...]:
+        return tuple(OnbuildTrigger(self.path, ins.line, ins.args_text, self.escape) for ins in stage.body if ins.keyword == "ONBUILD")
+
+    def _trigger_instruction(self, stage: Stage, trigger: OnbuildTrigger) -> Instruction:
+        """An ONBUILD trigger as an instruction of `stage`, located at its FROM line (as BuildKit
+        reports it) and quoted with the base's file and line."""
+        directive = "# escape=`\n" if trigger.escape == "`" else ""
+        try:
+            parsed = parse_dockerfile(f"{directive}FROM scratch\n{trigger.text}\n", trigger.path)
+        except DockerfileError as e:
+            raise DockerfileError(trigger.path, trigger.line, f"cannot read the ONBUILD trigger: {e.message}", e.hint, f"ONBUILD {trigger.text}") from None
+        ins = parsed.instructions[-1]
+        line = stage.from_ins.line
+        return replace(ins, line=line, end_line=line, original=f"ONBUILD {trigger.text}    (from {trigger.path}:{trigger.line}, run by the FROM on this line)")
 
     def _from_platform(self, ins: Instruction, flag: str, env: Mapping[str, str]) -> str:
         """The `FROM --platform` value, substituted and normalized; an error here, with the line,
@@ -357,8 +399,18 @@ class _Resolver:
             raise self.error(ins, f"invalid FROM --platform {shown}: expected os/arch[/variant]", hint) from None
 
     # -- one stage ------------------------------------------------------------------------------
-    def _run_stage(self, stage: Stage, env: Dict[str, str], scope: Mapping[str, Optional[str]], platform: str) -> None:
-        for ins in stage.body:
+    def _run_stage(
+        self,
+        stage: Stage,
+        body: Sequence[Instruction],
+        env: Dict[str, str],
+        exported: Dict[str, str],
+        scope: Mapping[str, Optional[str]],
+        platform: str,
+    ) -> None:
+        """Runs `body` (the stage's instructions, after any ONBUILD triggers it inherits); `env`
+        holds the ARG and ENV values substitution sees, `exported` the ENV values an image keeps."""
+        for ins in body:
             k = ins.keyword
             if k == "ARG":
                 for key, default in ins.key_values:
@@ -373,6 +425,7 @@ class _Resolver:
             elif k == "ENV":
                 assignments = [(self.expand(ins, key, env), self.expand(ins, value or "", env)) for key, value in ins.key_values]
                 env.update(assignments)
+                exported.update(assignments)
             elif k == "LABEL":
                 for key, value in ins.key_values:
                     self.expand(ins, key, env)

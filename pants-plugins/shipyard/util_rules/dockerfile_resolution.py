@@ -18,6 +18,7 @@ from pants.util.frozendict import FrozenDict
 from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidates, select_dockerignore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
+from shipyard.dockerfile.resolved import ImageExport
 from shipyard.dockerfile.resolved import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
 from shipyard.subsystems.oci import OciSubsystem
@@ -39,6 +40,8 @@ class DockerfileResolutionRequest:
     build_args: FrozenDict[str, str]
     target_stage: Optional[str]
     platforms: tuple[str, ...]
+    # (FROM reference, platform) -> what that repo image hands down (ENV, ONBUILD).
+    base_exports: FrozenDict[tuple[str, str], ImageExport] = FrozenDict()
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class DockerfileResolution:
     # For explanations and errors: the first Dockerfile line that copies each file.
     copy_lines: FrozenDict[str, int]
     image_refs: tuple[DockerfileImageRef, ...]
+    # Per platform, what an image built FROM this one inherits (ENV, ONBUILD).
+    exports: tuple[ImageExport, ...] = ()
 
 
 @rule(desc="Resolve a Dockerfile against its build context")
@@ -96,6 +101,7 @@ async def resolve_dockerfile_request(
             build_platform=oci.build_platform,
             context_dir_label=context_label,
             unlisted_reason=unlisted_reason,
+            base_exports=dict(request.base_exports),
         )
     except DockerfileError as e:
         raise InvalidDockerfileError(str(e)) from e
@@ -113,6 +119,7 @@ async def resolve_dockerfile_request(
         copied_files=tuple(sorted(prefix + f for f in resolved.copied_files)),
         copy_lines=FrozenDict(copy_lines),
         image_refs=tuple(resolved.image_refs),
+        exports=resolved.exports,
     )
 
 

@@ -11,7 +11,7 @@ from shipyard.dockerfile.dockerignore import DockerIgnore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.platforms import platform_args
-from shipyard.dockerfile.resolved import ResolvedDockerfile
+from shipyard.dockerfile.resolved import ImageExport, OnbuildTrigger, ResolvedDockerfile
 from shipyard.dockerfile.resolver import resolve_dockerfile
 
 
@@ -459,3 +459,57 @@ def test_a_source_missing_for_real_is_still_not_found() -> None:
     parsed = parse_dockerfile("FROM a\nCOPY other/x /x\n", "Dockerfile")
     with pytest.raises(DockerfileError, match="was not found"):
         resolve_dockerfile(parsed, context_files=["app.py"], unlisted_reason=_ignored_tools)
+
+
+# --- what an image hands to images built FROM it: ENV and ONBUILD (Dockerfile reference) ----------
+
+BASE_EXPORT = ImageExport(
+    "linux/amd64",
+    env=(("APP_HOME", "srv"),),
+    onbuild=(OnbuildTrigger("base/Dockerfile", 4, "COPY requirements.txt /req/"),),
+)
+
+# (id, Dockerfile, context files, base exports, expected copied files)
+INHERITED = [
+    ("env_of_the_base_image_is_substituted", "FROM acme/base\nCOPY ${APP_HOME}/x /x\n", ["srv/x", "x", "requirements.txt"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"srv/x", "requirements.txt"}),
+    ("onbuild_copy_reads_the_childs_context", "FROM acme/base\nRUN true\n", ["requirements.txt", "other"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"requirements.txt"}),
+    ("other_images_inherit_nothing", "FROM acme/other\nCOPY ${APP_HOME}/x /x\n", ["srv/x", "x"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"x"}),
+    ("a_stage_env_overrides_the_base_env", "FROM acme/base\nENV APP_HOME=opt\nCOPY ${APP_HOME}/x /x\n", ["srv/x", "opt/x", "requirements.txt"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"opt/x", "requirements.txt"}),
+    ("trigger_sees_the_base_env", "FROM acme/base\n", ["srv/a", "b"], {("acme/base", "linux/amd64"): ImageExport("linux/amd64", (("D", "srv"),), (OnbuildTrigger("b/Dockerfile", 2, "COPY ${D}/ /d/"),))}, {"srv/a"}),
+    # BuildKit runs the ONBUILD instructions of a stage in the stages built FROM it, not in itself.
+    ("onbuild_of_a_stage_runs_in_the_stage_built_from_it", "FROM a AS base\nONBUILD COPY x /x\nFROM base\nCOPY y /y\n", ["x", "y", "z"], {}, {"x", "y"}),
+    ("onbuild_does_not_run_in_its_own_stage", "FROM a AS base\nONBUILD COPY x /x\nCOPY y /y\n", ["x", "y"], {}, {"y"}),
+]
+
+
+@pytest.mark.parametrize("dockerfile,files,exports,expected", [c[1:] for c in INHERITED], ids=[c[0] for c in INHERITED])
+def test_env_and_onbuild_of_base_images_are_replayed(dockerfile: str, files: Sequence[str], exports: Dict[Tuple[str, str], ImageExport], expected: Set[str]) -> None:
+    parsed = parse_dockerfile(dockerfile, "app/Dockerfile")
+    result = resolve_dockerfile(parsed, context_files=files, platforms=["linux/amd64"], base_exports=exports)
+    assert result.copied_files == frozenset(expected)
+
+
+def test_base_exports_are_looked_up_for_the_platform_the_stage_runs_on() -> None:
+    arm = ImageExport("linux/arm64", onbuild=(OnbuildTrigger("b/Dockerfile", 2, "COPY arm /"),))
+    amd = ImageExport("linux/amd64", onbuild=(OnbuildTrigger("b/Dockerfile", 2, "COPY amd /"),))
+    exports = {("acme/tools", "linux/arm64"): arm, ("acme/tools", "linux/amd64"): amd}
+    parsed = parse_dockerfile("FROM --platform=$BUILDPLATFORM acme/tools\n", "app/Dockerfile")
+    result = resolve_dockerfile(parsed, context_files=["arm", "amd"], platforms=["linux/amd64"], build_platform="linux/arm64", base_exports=exports)
+    assert result.copied_files == frozenset({"arm"})
+
+
+def test_a_failing_trigger_is_reported_at_the_childs_from_naming_the_base_line() -> None:
+    parsed = parse_dockerfile("# app\nFROM acme/base\n", "app/Dockerfile")
+    with pytest.raises(DockerfileError) as caught:
+        resolve_dockerfile(parsed, context_files=[], platforms=["linux/amd64"], base_exports={("acme/base", "linux/amd64"): BASE_EXPORT})
+    assert str(caught.value).startswith("app/Dockerfile:2: COPY source 'requirements.txt' was not found")
+    assert "(from base/Dockerfile:4, run by the FROM on this line)" in str(caught.value)
+
+
+def test_exports_hold_env_not_args_and_the_last_stages_onbuild() -> None:
+    dockerfile = "FROM python AS s1\nENV A=1\nONBUILD RUN s1-only\nFROM s1\nARG X=1\nENV B=${A}2\nONBUILD COPY . /app\n"
+    result = resolve(dockerfile, [], platforms=["linux/amd64", "linux/arm64"])
+    assert [e.platform for e in result.exports] == ["linux/amd64", "linux/arm64"]
+    export = result.exports[0]
+    assert export.env == (("A", "1"), ("B", "12"))
+    assert [(t.path, t.line, t.text) for t in export.onbuild] == [("apps/demo/Dockerfile", 7, "COPY . /app")]
