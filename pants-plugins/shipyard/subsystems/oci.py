@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Iterable, Optional
 
 from pants.engine.rules import Rule, collect_rules
@@ -13,14 +12,8 @@ from pants.util.strutil import help_text
 from shipyard.builders.choice import BuilderChoice
 from shipyard.dockerfile.platforms import InvalidPlatformError, canonical_platform, host_platform, platform_list
 
-__all__ = ["OciSubsystem", "PlatformMismatch", "host_platform"]
+__all__ = ["OciSubsystem", "host_platform"]
 
-
-class PlatformMismatch(Enum):
-    """What to do when a single-platform base image is not for the platform being built."""
-
-    ERROR = "error"
-    WARN = "warn"
 
 
 class OciSubsystem(Subsystem):
@@ -73,18 +66,6 @@ class OciSubsystem(Subsystem):
             under qemu emulation), `docker` (BuildKit through the docker CLI and a running
             dockerd; one build per platform), or `auto`: buildah if it is installed, else docker.
             The choice is logged.
-            """
-        ),
-    )
-    base_platform_mismatch = EnumOption(
-        default=PlatformMismatch.ERROR,
-        help=help_text(
-            """
-            What to do when an external image a build reads (`FROM`, `COPY --from`, `RUN
-            --mount=from`) is a single-platform image for another platform than the one being
-            built, e.g. an amd64-only base in an arm64 build: `error` (the default; the arm64
-            image would hold amd64 binaries) or `warn` (build anyway, as docker does). A
-            multi-platform base without the platform is always an error.
             """
         ),
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -23,10 +22,8 @@ from pants.util.logging import LogLevel
 from shipyard.builders.driver import docker_hub_qualified
 from shipyard.dockerfile.platforms import InvalidPlatformError, canonical_platform
 from shipyard.image_ref import ImageRef
-from shipyard.subsystems.oci import OciSubsystem, PlatformMismatch
+from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
-
-logger = logging.getLogger(__name__)
 
 _INDEX_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -153,15 +150,13 @@ async def resolve_external_base(
         )
         has = config_platform(config.stdout) if config.exit_code == 0 else None
         if has is not None and has != platform:
-            message = (
-                f"{request.origin}: the base image {request.reference} is a single-platform image for "
-                f"{has}, not {platform}, so the {platform} image would be built on {has} files. "
-                f"Use a multi-platform base, build this image for {has} only (its `platforms` field), "
-                "or set `[oci].base_platform_mismatch = \"warn\"` to build anyway, as docker does."
+            # Docker only warns here and builds arm64 images of amd64 files; its BuildKit (20.10)
+            # and buildah 1.28, given the pinned image, then fail looking for a matching one.
+            raise ExternalBaseError(
+                f"{request.origin}: the image {request.reference} is a single-platform image for "
+                f"{has}, not {platform}, so it cannot be used in the {platform} build. Use a "
+                f"multi-platform image, or build this image for {has} only (its `platforms` field)."
             )
-            if oci.base_platform_mismatch == PlatformMismatch.ERROR:
-                raise ExternalBaseError(message)
-            logger.warning(message)
     return ExternalBase(request.reference, platform, pinned)
 
 
