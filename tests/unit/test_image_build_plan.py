@@ -62,3 +62,9 @@ def test_refs_of_other_platforms_are_left_out() -> None:
     result = plan([("img:amd", "from", 1, None, ("linux/amd64",), None), ("img:arm", "from", 2, None, ("linux/arm64",), None)])
     assert [r.reference for r in result.external_bases.values()] == ["img:arm"]
     assert set(result.from_lines) == {2}
+
+
+def test_a_copy_from_of_an_onbuild_trigger_is_not_rewritten() -> None:
+    # Trigger instructions are reported at the child's FROM line; there is no COPY to rewrite there.
+    result = plan([("acme/base", "from", 1, None, (), BASE), ("nginx:1", "copy_from", 1, None, (), None)])
+    assert result.from_flags == {} and not result.external_bases

@@ -118,8 +118,13 @@ def plan_bases(resolution: DockerfileResolution, base_images: Iterable[BaseImage
     """The images `platform`'s build of `resolution` reads, and how its Dockerfile names them."""
     plan = BasePlan({}, {}, {}, {})
     placeholders: dict[tuple[str, str], str] = {}  # (reference, platform) -> placeholder
+    from_lines = {ref.line for ref in resolution.image_refs if ref.kind == "from"}
     for ref, base in zip(resolution.image_refs, base_images):
         if ref.target_platforms and platform not in {canonical_platform(p) for p in ref.target_platforms}:
+            continue
+        if ref.kind != "from" and ref.line in from_lines:
+            # A --from inside a repo base's ONBUILD trigger (reported at the child's FROM line):
+            # the builders keep no ONBUILD in the OCI images they write, so the build never runs it.
             continue
         # A FROM runs on its --platform (e.g. $BUILDPLATFORM); BuildKit pulls a --from image for
         # the target platform.
