@@ -15,7 +15,6 @@ from shipyard.dockerfile.platforms import InvalidPlatformError, canonical_platfo
 __all__ = ["OciSubsystem", "host_platform"]
 
 
-
 class OciSubsystem(Subsystem):
     options_scope = "oci"
     help = "Options for building and publishing `oci_image` targets."
