@@ -13,7 +13,7 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from shipyard import register
 from shipyard.dependency_inference.image_dependencies import InferOciImageDependencies
 from shipyard.util_rules.dockerfile_resolution import InvalidDockerfileError
-from shipyard.util_rules.image_resolution import OciImageFieldSet
+from shipyard.util_rules.image_resolution import ImageExports, ImageExportsRequest, OciImageFieldSet
 
 FILES = 'files(name="files", sources=["**/*", "!BUILD", "!Dockerfile*"])\n'
 BASE = {
@@ -25,7 +25,11 @@ BASE = {
 @pytest.fixture
 def rule_runner() -> RuleRunner:
     return RuleRunner(
-        rules=[*register.rules(), QueryRule(InferredDependencies, [InferOciImageDependencies])],
+        rules=[
+            *register.rules(),
+            QueryRule(InferredDependencies, [InferOciImageDependencies]),
+            QueryRule(ImageExports, [ImageExportsRequest]),
+        ],
         target_types=[*register.target_types(), FilesGeneratorTarget, FileTarget],
     )
 
@@ -73,3 +77,16 @@ def test_a_failing_onbuild_trigger_names_the_childs_from_and_the_base_line(rule_
     rule_runner.write_files({**BASE, "app/BUILD": 'oci_image(name="app")\n', "app/Dockerfile": "# app\nFROM acme/base\n"})
     with engine_error(InvalidDockerfileError, contains="app/Dockerfile:2: COPY source 'requirements.txt' was not found"):
         infer(rule_runner, "app")
+
+
+
+def test_a_base_that_cannot_be_resolved_hands_down_nothing(rule_runner: RuleRunner) -> None:
+    # Its own inference and build report the error; asking for its exports does not fail again.
+    rule_runner.write_files(
+        {
+            "base/BUILD": 'oci_image(name="base", repository="acme/base")\n',
+            "base/Dockerfile": "FROM python:3.11-slim\nENV A=1\nCOPY missing.txt /\n",
+        }
+    )
+    exports = rule_runner.request(ImageExports, [ImageExportsRequest(Address("base", target_name="base"), ("linux/amd64",))])
+    assert exports.exports == ()

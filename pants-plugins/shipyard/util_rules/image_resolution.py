@@ -23,7 +23,11 @@ from shipyard.target_types import (
     OciImageRepositoryField,
     OciImageTargetStageField,
 )
-from shipyard.util_rules.dockerfile_resolution import DockerfileResolution, DockerfileResolutionRequest
+from shipyard.util_rules.dockerfile_resolution import (
+    DockerfileResolution,
+    DockerfileResolutionRequest,
+    InvalidDockerfileError,
+)
 from shipyard.util_rules.repositories import ImageRepositories
 
 
@@ -147,7 +151,11 @@ async def resolve_image_exports(request: ImageExportsRequest, repositories: Imag
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="a FROM of a repo image")
     )
     field_set = OciImageFieldSet.create(wrapped.target)
-    resolution, _ = await _resolve(field_set, request.platforms, request.chain, repositories)
+    try:
+        resolution, _ = await _resolve(field_set, request.platforms, request.chain, repositories)
+    except InvalidDockerfileError:
+        # The base's own inference and build report its error; its children are not stopped by it.
+        return ImageExports(())
     return ImageExports(resolution.exports)
 
 
