@@ -477,10 +477,18 @@ class _Resolver:
         if not names:
             return
         which = ", ".join(names)
+        rel = context_relative(value)[0]
+        if not rel:
+            what = "the whole build context"
+        elif self.context.all_under(rel):
+            what = f"everything under {rel!r} in the build context"
+        else:
+            what = f"{rel!r} in the build context"
         self.acc.warn(
             f"{self.path}:{ins.line}: {ins.keyword} source {written!r} uses {which}, which has no value here, so it "
-            f"reads {value or '.'!r} from the build context {self.label!r}. Declare it in this stage (ARG {names[0]}) "
-            f"with a default (ARG {names[0]}=...) or set it in the oci_image build_args, or write ${{{names[0]}:-...}}"
+            f"reads {what} {self.label!r}. Declare it in "
+            f"this stage (ARG {names[0]}) with a default (ARG {names[0]}=...) or set it in the oci_image build_args, "
+            f"or write ${{{names[0]}:-...}}"
         )
 
     def _context_source(self, ins: Instruction, written: str, value: str, excludes: Sequence[str]) -> List[str]:
