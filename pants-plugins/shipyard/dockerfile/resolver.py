@@ -68,9 +68,8 @@ from shipyard.dockerfile.platforms import (
     DEFAULT_BUILD_PLATFORM,
     InvalidPlatformError,
     canonical_platform,
-    format_platform,
-    normalize_platform,
     platform_args,
+    platform_list,
 )
 from shipyard.dockerfile.resolved import (
     KIND_COPY_FROM,
@@ -113,7 +112,7 @@ def resolve_dockerfile(
     `context_files` lists every file in the build context (POSIX paths relative to the context
     root, before .dockerignore); `dockerignore` is the ignore file that applies, if any.
     `platforms` are the target platforms (default: the build platform, "linux/amd64" unless
-    `build_platform` says otherwise). `context_dir_label` names the context in messages (e.g. the
+    `build_platform` says otherwise; InvalidPlatformError for a malformed one). `context_dir_label` names the context in messages (e.g. the
     repo-relative directory). `unlisted_reason`, given a context-relative path that is missing
     from `context_files`, may return (why the caller could not list it though it exists, e.g.
     "Pants ignores it", and the fix); a "not found" error then says that instead.
@@ -201,19 +200,10 @@ class _Resolver:
 
     # -- setup ----------------------------------------------------------------------------------
     def _normalized_platforms(self) -> List[str]:
-        out: List[str] = []
-        for text in self.platforms:
-            try:
-                formatted = format_platform(*normalize_platform(text))
-            except ValueError as e:
-                raise DockerfileError(self.path, 0, str(e), "write platforms as os/arch[/variant], e.g. linux/amd64") from None
-            if formatted not in out:
-                out.append(formatted)
-        try:
-            normalize_platform(self.build_platform)
-        except ValueError as e:
-            raise DockerfileError(self.path, 0, str(e), "write the build platform as os/arch, e.g. linux/amd64") from None
-        return out
+        # Not the Dockerfile's fault: the error names the argument (the rule layer validates the
+        # [oci] options and the platforms field before they get here).
+        canonical_platform(self.build_platform)
+        return list(platform_list(self.platforms, "The requested platforms"))
 
     # -- substitution ---------------------------------------------------------------------------
     def expand(self, ins: Instruction, word: str, env: Mapping[str, str]) -> str:

@@ -10,7 +10,7 @@ import pytest
 from shipyard.dockerfile.dockerignore import DockerIgnore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.platforms import platform_args
+from shipyard.dockerfile.platforms import InvalidPlatformError, platform_args
 from shipyard.dockerfile.resolved import ImageExport, OnbuildTrigger, ResolvedDockerfile
 from shipyard.dockerfile.resolver import resolve_dockerfile
 
@@ -513,3 +513,11 @@ def test_exports_hold_env_not_args_and_the_last_stages_onbuild() -> None:
     export = result.exports[0]
     assert export.env == (("A", "1"), ("B", "12"))
     assert [(t.path, t.line, t.text) for t in export.onbuild] == [("apps/demo/Dockerfile", 7, "COPY . /app")]
+
+
+@pytest.mark.parametrize("kwargs", [{"platforms": ["linux/amd64/v2/x"]}, {"build_platform": "linux//arm64"}], ids=["target", "build"])
+def test_malformed_platform_arguments_are_not_blamed_on_the_dockerfile(kwargs: Dict[str, Any]) -> None:
+    parsed = parse_dockerfile("FROM a\n", "Dockerfile")
+    with pytest.raises(InvalidPlatformError) as caught:
+        resolve_dockerfile(parsed, context_files=[], **kwargs)
+    assert not isinstance(caught.value, DockerfileError) and "Dockerfile" not in str(caught.value)
