@@ -364,3 +364,23 @@ def test_a_single_platform_base_of_another_platform_is_an_error(repo: PantsRepo,
         assert builds(repo) == {("apps/single:single", "linux/amd64")}
     finally:
         repo.git("clean", "-fdq", "apps/single")
+
+
+def test_onbuild_triggers_of_a_repo_base_run_in_the_child_build(repo: PantsRepo, machine_environ: dict) -> None:
+    """ONBUILD of a repo base runs in its children, against the child's context, as in Docker
+    (the OCI images the builders write cannot carry ONBUILD, so the child's build replays it)."""
+    registry = machine_environ["SHIPYARD_REGISTRY"]
+    repo.write("apps/obbase/BUILD", 'oci_image(name="obbase", repository="tinyolly/obbase", platforms=["linux/amd64"])\n')
+    repo.write("apps/obbase/Dockerfile", f"FROM {registry}/library/busybox:1.35\nENV GREETING=hello\nONBUILD COPY marker.txt /marker\n")
+    repo.write("apps/obchild/BUILD", 'oci_image(name="obchild", repository="tinyolly/obchild", platforms=["linux/amd64"])\nfiles(name="files", sources=["marker.txt"])\n')
+    repo.write("apps/obchild/Dockerfile", "FROM tinyolly/obbase\nRUN echo $GREETING > /greeting\n")
+    repo.write("apps/obchild/marker.txt", "from the child's context\n")
+    try:
+        deps = repo.run("dependencies", "apps/obchild:obchild").stdout.split()
+        assert "apps/obchild/marker.txt:files" in deps and "apps/obbase:obbase" in deps
+        repo.run("package", "apps/obchild:obchild", timeout=900)
+        child = layout(repo, "tinyolly/obchild")
+        assert child.file("amd64", "marker") == b"from the child's context\n"
+        assert child.file("amd64", "greeting") == b"hello\n"
+    finally:
+        repo.git("clean", "-fdq", "apps/obbase", "apps/obchild")

@@ -64,7 +64,9 @@ def test_refs_of_other_platforms_are_left_out() -> None:
     assert set(result.from_lines) == {2}
 
 
-def test_a_copy_from_of_an_onbuild_trigger_is_not_rewritten() -> None:
-    # Trigger instructions are reported at the child's FROM line; there is no COPY to rewrite there.
+def test_a_copy_from_of_an_onbuild_trigger_is_pinned_for_the_trigger_text() -> None:
+    # Trigger instructions are reported at the child's FROM line, where there is no COPY flag.
     result = plan([("acme/base", "from", 1, None, (), BASE), ("nginx:1", "copy_from", 1, None, (), None)])
-    assert result.from_flags == {} and not result.external_bases
+    assert result.from_flags == {}
+    (placeholder,) = result.external_bases
+    assert result.trigger_flags == {1: {"nginx:1": placeholder}}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 from shipyard.dockerfile.instructions import DockerfileError, ParsedDockerfile
 
@@ -49,6 +49,23 @@ def rewrite_from_lines(text: str, parsed: ParsedDockerfile, rewrites: Mapping[in
 _FLAG_RE = re.compile(r"(--from=|--mount=)(\S+)")
 
 
+def swap_from_flags(text: str, mapping: Mapping[str, str]) -> str:
+    """`text` with the images of its `--from=` and `--mount=...,from=` flags replaced per `mapping`."""
+
+    def swap(match: "re.Match[str]") -> str:
+        flag, value = match.group(1), match.group(2)
+        if flag == "--from=":
+            return flag + mapping.get(value, value)
+        fields = value.split(",")
+        for i, item in enumerate(fields):
+            key, eq, ref = item.partition("=")
+            if eq and key.strip().lower() == "from" and ref in mapping:
+                fields[i] = f"{key}={mapping[ref]}"
+        return flag + ",".join(fields)
+
+    return _FLAG_RE.sub(swap, text)
+
+
 def rewrite_from_flags(text: str, parsed: ParsedDockerfile, rewrites: Mapping[int, Mapping[str, str]]) -> str:
     """Replaces the image named by `COPY --from=<image>` or `RUN --mount=...,from=<image>` in the
     instruction starting at each given line (`{line: {image as written: replacement}}`).
@@ -63,18 +80,26 @@ def rewrite_from_flags(text: str, parsed: ParsedDockerfile, rewrites: Mapping[in
         if instruction is None or instruction.keyword not in ("COPY", "RUN"):
             raise DockerfileError(parsed.path, line, "expected a COPY or RUN instruction on this line")
 
-        def swap(match: "re.Match[str]") -> str:
-            flag, value = match.group(1), match.group(2)
-            if flag == "--from=":
-                return flag + mapping.get(value, value)
-            fields = value.split(",")
-            for i, item in enumerate(fields):
-                key, eq, ref = item.partition("=")
-                if eq and key.strip().lower() == "from" and ref in mapping:
-                    fields[i] = f"{key}={mapping[ref]}"
-            return flag + ",".join(fields)
-
         for i in range(line - 1, instruction.end_line):
-            lines[i] = _FLAG_RE.sub(swap, lines[i])
+            lines[i] = swap_from_flags(lines[i], mapping)
     return "".join(lines)
 
+
+
+def insert_after_instructions(text: str, parsed: ParsedDockerfile, insertions: Mapping[int, Sequence[str]]) -> str:
+    """Inserts lines after the instruction starting at each given line (`{line: [text, ...]}`).
+
+    Used for the ONBUILD triggers of a repo base image, which the OCI images our builders write
+    cannot carry: the child's build runs them right after its FROM, as Docker would. Lines after
+    an insertion move down; builder errors are matched to instructions by text, not number.
+    """
+    by_line = {ins.line: ins for ins in parsed.instructions}
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    for line, added in sorted(insertions.items(), reverse=True):
+        instruction = by_line.get(line)
+        if instruction is None:
+            raise DockerfileError(parsed.path, line, "expected an instruction on this line")
+        lines[instruction.end_line : instruction.end_line] = [f"{a}\n" for a in added]
+    return "".join(lines)

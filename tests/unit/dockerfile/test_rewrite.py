@@ -6,7 +6,7 @@ import pytest
 
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.rewrite import FromRewrite, rewrite_from_flags, rewrite_from_lines
+from shipyard.dockerfile.rewrite import FromRewrite, insert_after_instructions, rewrite_from_flags, rewrite_from_lines
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,17 @@ def test_rewriting_flags_of_a_from_line_is_an_error() -> None:
     parsed = parse_dockerfile("FROM a\n", "Dockerfile")
     with pytest.raises(DockerfileError, match="Dockerfile:1"):
         rewrite_from_flags("FROM a\n", parsed, {1: {"a": "x"}})
+
+
+@pytest.mark.parametrize(
+    "dockerfile,insertions,expected",
+    [
+        ("FROM base\nRUN x\n", {1: ["COPY a /a"]}, "FROM base\nCOPY a /a\nRUN x\n"),
+        ("FROM \\\n  base\nRUN x\n", {1: ["COPY a /a", "ENV B=1"]}, "FROM \\\n  base\nCOPY a /a\nENV B=1\nRUN x\n"),
+        ("FROM a\nFROM b", {1: ["RUN 1"], 2: ["RUN 2"]}, "FROM a\nRUN 1\nFROM b\nRUN 2\n"),
+    ],
+    ids=["after_from", "after_a_continued_from", "two_stages_and_no_final_newline"],
+)
+def test_insert_after_instructions(dockerfile: str, insertions: dict, expected: str) -> None:
+    parsed = parse_dockerfile(dockerfile, "Dockerfile")
+    assert insert_after_instructions(dockerfile, parsed, insertions) == expected
