@@ -24,6 +24,8 @@ from pants.engine.target import (
 )
 from pants.util.strutil import help_text
 
+from shipyard.dockerfile.platforms import InvalidPlatformError, platform_list
+
 
 class OciImageDockerfileField(SingleSourceField):
     alias = "dockerfile"
@@ -129,13 +131,11 @@ class OciImagePlatformsField(StringSequenceField):
     @classmethod
     def compute_value(cls, raw_value, address: Address):  # type: ignore[no-untyped-def]
         value = super().compute_value(raw_value, address)
-        for entry in value or ():
-            parts = entry.split("/")
-            if len(parts) not in (2, 3) or not all(parts):
-                raise InvalidFieldException(
-                    f"The `{cls.alias}` field of {address} has {entry!r}, which is not a platform. "
-                    'Write platforms as `os/arch[/variant]`, e.g. "linux/arm64".'
-                )
+        if value is not None:
+            try:
+                platform_list(value, f"The `{cls.alias}` field of {address}")
+            except InvalidPlatformError as e:
+                raise InvalidFieldException(f"{e} Or leave the field out to use [oci].platforms.") from None
         return value
 
 

@@ -295,3 +295,92 @@ def test_a_moved_external_tag_rebuilds_and_an_unmoved_one_does_not(repo: PantsRe
         assert layout(repo, "tinyolly/moving").file("amd64", "ok") == b"ok\n"
     finally:
         repo.git("clean", "-fdq", "apps/moving")
+
+
+def test_a_moved_tag_of_a_copy_from_or_mount_from_image_rebuilds(repo: PantsRepo, machine_environ: dict) -> None:
+    """`COPY --from=<image>` and `RUN --mount=from=<image>` are pinned by digest like FROM."""
+    registry = machine_environ["SHIPYARD_REGISTRY"]
+    source = f"{registry}/shipyard-test/copied-{os.getpid()}:v1"
+
+    def point_tag_at(image: str) -> None:
+        subprocess.run(
+            ["skopeo", "copy", "--quiet", "--override-arch", "amd64", "--override-os", "linux",
+             "--registries-conf", machine_environ["CONTAINERS_REGISTRIES_CONF"],
+             "--src-tls-verify=false", "--dest-tls-verify=false",
+             f"docker://{registry}/library/{image}", f"docker://{source}"],
+            check=True, capture_output=True, env=machine_environ,
+        )
+
+    point_tag_at("busybox:1.35")
+    builds(repo)  # forget earlier tests' builds
+    repo.write("apps/copier/BUILD", 'oci_image(name="copier", repository="tinyolly/copier", platforms=["linux/amd64"])\n')
+    repo.write(
+        "apps/copier/Dockerfile",
+        f"FROM {registry}/library/busybox:1.35\n"
+        f"COPY --from={source} /etc/passwd /copied\n"
+        f"RUN --mount=type=bind,from={source},target=/m cat /m/etc/passwd > /mounted\n",
+    )
+    try:
+        repo.run("package", "apps/copier:copier", timeout=900)
+        assert builds(repo) == {("apps/copier:copier", "linux/amd64")}
+        first = layout(repo, "tinyolly/copier").file("amd64", "copied")
+
+        repo.run("package", "apps/copier:copier")
+        assert builds(repo) == set()
+
+        point_tag_at("python:3.11-slim-bookworm")
+        repo.run("package", "apps/copier:copier", timeout=900)
+        assert builds(repo) == {("apps/copier:copier", "linux/amd64")}
+        copied = layout(repo, "tinyolly/copier").file("amd64", "copied")
+        assert copied != first
+        assert layout(repo, "tinyolly/copier").file("amd64", "mounted") == copied
+    finally:
+        repo.git("clean", "-fdq", "apps/copier")
+
+
+def test_a_single_platform_base_of_another_platform_is_an_error(repo: PantsRepo, machine_environ: dict) -> None:
+    """An amd64-only base never silently becomes the base of an arm64 image."""
+    registry = machine_environ["SHIPYARD_REGISTRY"]
+    single = f"{registry}/shipyard-test/amd64-only-{os.getpid()}:v1"
+    subprocess.run(
+        ["skopeo", "copy", "--quiet", "--override-arch", "amd64", "--override-os", "linux",
+         "--registries-conf", machine_environ["CONTAINERS_REGISTRIES_CONF"],
+         "--src-tls-verify=false", "--dest-tls-verify=false",
+         f"docker://{registry}/library/busybox:1.35", f"docker://{single}"],
+        check=True, capture_output=True, env=machine_environ,
+    )
+    repo.write("apps/single/BUILD", 'oci_image(name="single", repository="tinyolly/single", platforms=["linux/arm64"])\n')
+    repo.write("apps/single/Dockerfile", f"# amd64 only\nFROM {single}\nENV X=1\n")
+    try:
+        failed = repo.run("package", "apps/single:single", check=False, timeout=900)
+        assert failed.returncode != 0
+        assert "apps/single/Dockerfile:2" in failed.stderr
+        assert "single-platform image for linux/amd64, not linux/arm64" in failed.stderr
+        assert "Traceback" not in failed.stderr
+        assert not builds(repo), "the error comes before any builder runs"
+
+        repo.write("apps/single/BUILD", 'oci_image(name="single", repository="tinyolly/single", platforms=["linux/amd64"])\n')
+        repo.run("package", "apps/single:single", timeout=900)
+        assert builds(repo) == {("apps/single:single", "linux/amd64")}
+    finally:
+        repo.git("clean", "-fdq", "apps/single")
+
+
+def test_onbuild_triggers_of_a_repo_base_run_in_the_child_build(repo: PantsRepo, machine_environ: dict) -> None:
+    """ONBUILD of a repo base runs in its children, against the child's context, as in Docker
+    (the OCI images the builders write cannot carry ONBUILD, so the child's build replays it)."""
+    registry = machine_environ["SHIPYARD_REGISTRY"]
+    repo.write("apps/obbase/BUILD", 'oci_image(name="obbase", repository="tinyolly/obbase", platforms=["linux/amd64"])\n')
+    repo.write("apps/obbase/Dockerfile", f"FROM {registry}/library/busybox:1.35\nENV GREETING=hello\nONBUILD COPY marker.txt /marker\n")
+    repo.write("apps/obchild/BUILD", 'oci_image(name="obchild", repository="tinyolly/obchild", platforms=["linux/amd64"])\nfiles(name="files", sources=["marker.txt"])\n')
+    repo.write("apps/obchild/Dockerfile", "FROM tinyolly/obbase\nRUN echo $GREETING > /greeting\n")
+    repo.write("apps/obchild/marker.txt", "from the child's context\n")
+    try:
+        deps = repo.run("dependencies", "apps/obchild:obchild").stdout.split()
+        assert "apps/obchild/marker.txt:files" in deps and "apps/obbase:obbase" in deps
+        repo.run("package", "apps/obchild:obchild", timeout=900)
+        child = layout(repo, "tinyolly/obchild")
+        assert child.file("amd64", "marker") == b"from the child's context\n"
+        assert child.file("amd64", "greeting") == b"hello\n"
+    finally:
+        repo.git("clean", "-fdq", "apps/obbase", "apps/obchild")

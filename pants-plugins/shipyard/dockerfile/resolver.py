@@ -9,7 +9,10 @@ without running anything:
   without a default it takes the global value. A build arg overrides the value of a declared
   ARG (and of an automatic platform ARG), never creates one. ENV and ARG values live in one
   environment per stage, in instruction order; a stage built `FROM` another stage starts with
-  that stage's environment (BuildKit copies the parent's state).
+  that stage's environment (BuildKit copies the parent's state), and one built FROM an image
+  whose ENV and ONBUILD triggers are known (`base_exports`: the repo's own images) starts with
+  that image's ENV and runs its triggers first; a stage built FROM a stage runs that stage's
+  ONBUILD instructions. Triggers read the child's context and are reported at its FROM line.
 - BuildKit builds only the target stage (default: the last) and what it depends on: its FROM
   parent stage, stages named by `COPY --from` (by name, case-insensitively, or by index; a name
   may refer to a later stage) and by `RUN --mount from=`. Other stages are skipped, and so are
@@ -40,11 +43,10 @@ Where we are stricter or kinder than BuildKit, on purpose:
 
 from __future__ import annotations
 
-import csv
 import re
-from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import (
+    Callable,
     Collection,
     Dict,
     FrozenSet,
@@ -57,369 +59,39 @@ from typing import (
     Tuple,
 )
 
+from shipyard.dockerfile.context_index import ContextIndex
 from shipyard.dockerfile.dockerignore import DockerIgnore
 from shipyard.dockerfile.instructions import DockerfileError, Instruction, ParsedDockerfile
-from shipyard.dockerfile.parser import is_heredoc_marker
-from shipyard.dockerfile.paths import (
-    BadPattern,
-    context_relative,
-    segment_regex,
-    split_wildcards,
+from shipyard.dockerfile.parser import is_heredoc_marker, parse_dockerfile
+from shipyard.dockerfile.paths import BadPattern, context_relative, split_wildcards
+from shipyard.dockerfile.platforms import (
+    DEFAULT_BUILD_PLATFORM,
+    InvalidPlatformError,
+    canonical_platform,
+    platform_args,
+    platform_list,
 )
-from shipyard.dockerfile.substitution import (
-    Expansion,
-    ShellLexError,
-    expand_word,
-    has_substitution,
+from shipyard.dockerfile.resolved import (
+    KIND_COPY_FROM,
+    KIND_FROM,
+    KIND_MOUNT_FROM,
+    ORIGIN_CONTEXT,
+    ORIGIN_HEREDOC,
+    ORIGIN_IMAGE,
+    ORIGIN_REMOTE,
+    ORIGIN_STAGE,
+    CopySource,
+    ImageExport,
+    ImageRef,
+    OnbuildTrigger,
+    ResolvedDockerfile,
+    StageInfo,
 )
-
-KIND_FROM = "from"
-KIND_COPY_FROM = "copy_from"
-KIND_MOUNT_FROM = "mount_from"
-
-ORIGIN_CONTEXT = "context"
-ORIGIN_STAGE = "stage"
-ORIGIN_IMAGE = "image"
-ORIGIN_REMOTE = "remote"
-ORIGIN_HEREDOC = "heredoc"
-
-DEFAULT_BUILD_PLATFORM = "linux/amd64"
+from shipyard.dockerfile.stages import Stage, StageGraph
+from shipyard.dockerfile.substitution import Expansion, ShellLexError, expand_word
 
 _SCRATCH = "scratch"
 _REMOTE_PREFIXES = ("http://", "https://", "git://", "ssh://", "git@")
-_INT_RE = re.compile(r"[+-]?\d+")
-_MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
-
-
-# ---------------------------------------------------------------------------------------------
-# Results
-
-
-@dataclass(frozen=True)
-class StageInfo:
-    """One FROM stage of the Dockerfile.
-
-    `base` is the FROM reference after substitution (for the first requested platform; `bases`
-    lists every distinct value over all platforms). `base_stage` is the index of the stage it is
-    built from, if it names an earlier stage. `used` is True when the build runs the stage for at
-    least one platform.
-    """
-
-    index: int
-    name: Optional[str]
-    base: str
-    line: int
-    used: bool
-    base_stage: Optional[int] = None
-    bases: Tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """The stage's name, or `stage-N` for an unnamed stage (BuildKit's naming)."""
-        return self.name or f"stage-{self.index}"
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """An external image a used stage needs.
-
-    `kind` is "from" (a FROM base), "copy_from" (`COPY --from=<image>`) or "mount_from"
-    (`RUN --mount from=<image>`). `platform` is the FROM `--platform` value after substitution
-    (None when absent or for the other kinds); `target_platforms` the requested platforms whose
-    build needs the image.
-    """
-
-    reference: str
-    kind: str
-    line: int
-    stage: str
-    stage_index: int
-    platform: Optional[str] = None
-    target_platforms: Tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CopySource:
-    """One COPY/ADD source or bind-mount source of a used stage, for explain/peek output.
-
-    `source` is the text as written, `expanded` after substitution. `origin` says where the
-    build reads it from: "context" (then `files` lists the context files it matched), "stage"
-    or "image" (then `from_ref` names it), "remote" (ADD of a URL or git repository) or
-    "heredoc" (inline content).
-    """
-
-    line: int
-    stage: str
-    keyword: str
-    source: str
-    expanded: str
-    origin: str
-    files: Tuple[str, ...] = ()
-    from_ref: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class ResolvedDockerfile:
-    """What a build of the Dockerfile reads from its context and which images it needs.
-
-    - `copied_files`: context-relative paths the build reads, after .dockerignore.
-    - `stages`: every stage, with whether the build uses it.
-    - `image_refs`: external images the used stages need, in Dockerfile order.
-    - `copy_trace`: every COPY/ADD/mount source of the used stages and what it matched.
-    - `target`: the label of the stage that is built.
-    - `platforms`: the target platforms resolved (normalized, e.g. "linux/arm/v7").
-    - `referenced_variables`: variables looked up while substituting (used stages + FROM lines);
-      `unset_variables` those that were not set at the time.
-    - `warnings`: things that are legal but probably unintended (a wildcard matching nothing).
-    """
-
-    path: str
-    copied_files: FrozenSet[str]
-    stages: Tuple[StageInfo, ...]
-    image_refs: Tuple[ImageRef, ...]
-    copy_trace: Tuple[CopySource, ...]
-    target: str
-    platforms: Tuple[str, ...]
-    referenced_variables: FrozenSet[str] = frozenset()
-    unset_variables: FrozenSet[str] = frozenset()
-    warnings: Tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------------------------------------
-# Platforms
-
-
-_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "armhf": "arm", "armel": "arm"}
-
-
-def normalize_platform(text: str) -> Tuple[str, str, str]:
-    """(os, arch, variant) of a platform string, normalized like containerd does.
-
-    "linux/amd64" -> ("linux", "amd64", ""); "linux/arm" -> ("linux", "arm", "v7");
-    "linux/aarch64/v8" -> ("linux", "arm64", ""). Raises ValueError for malformed input.
-    """
-    parts = [p.strip().lower() for p in text.strip().split("/")]
-    if not text.strip() or len(parts) > 3 or any(p == "" for p in parts):
-        raise ValueError(f"invalid platform {text!r}: expected os/arch[/variant], e.g. linux/arm64")
-    if len(parts) == 1:
-        parts = ["linux", parts[0]]
-    os_name = "darwin" if parts[0] == "macos" else parts[0]
-    raw_arch = parts[1]
-    variant = parts[2] if len(parts) == 3 else ""
-    arch = _ARCH_ALIASES.get(raw_arch, raw_arch)
-    if raw_arch == "armhf" and not variant:
-        variant = "v7"
-    if raw_arch == "armel" and not variant:
-        variant = "v6"
-    if arch == "amd64" and variant == "v1":
-        variant = ""
-    if arch == "arm64" and variant in ("8", "v8", "v8.0"):
-        variant = ""
-    if arch == "arm":
-        if variant in ("", "7"):
-            variant = "v7"
-        elif variant in ("5", "6", "8"):
-            variant = "v" + variant
-    return os_name, arch, variant
-
-
-def format_platform(os_name: str, arch: str, variant: str) -> str:
-    """"os/arch" or "os/arch/variant"."""
-    return f"{os_name}/{arch}/{variant}" if variant else f"{os_name}/{arch}"
-
-
-def platform_args(target: str, build: str = DEFAULT_BUILD_PLATFORM) -> Dict[str, str]:
-    """The automatic ARGs BuildKit defines for a target platform and a build platform."""
-    t_os, t_arch, t_var = normalize_platform(target)
-    b_os, b_arch, b_var = normalize_platform(build)
-    return {
-        "TARGETPLATFORM": format_platform(t_os, t_arch, t_var),
-        "TARGETOS": t_os,
-        "TARGETARCH": t_arch,
-        "TARGETVARIANT": t_var,
-        "BUILDPLATFORM": format_platform(b_os, b_arch, b_var),
-        "BUILDOS": b_os,
-        "BUILDARCH": b_arch,
-        "BUILDVARIANT": b_var,
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# The build context
-
-
-class _Context:
-    """The context's files after .dockerignore, indexed for prefix and directory queries.
-
-    A sorted list answers "every file under d/" with two binary searches, and the entries of a
-    directory (for wildcard walks) by jumping from one child to the next. .dockerignore is applied lazily (memoized per file), so
-    a build that copies ten files out of 50,000 tests ten.
-    """
-
-    def __init__(self, files: Collection[str], ignore: Optional[DockerIgnore]) -> None:
-        paths: Set[str] = set()
-        for f in files:
-            rel, escapes = context_relative(f)
-            if rel and not escapes:
-                paths.add(rel)
-        self.paths = paths
-        self.sorted = sorted(paths)
-        self.ignore = ignore
-        self._included: Dict[str, bool] = {}
-        self._children_cache: Dict[str, Dict[str, bool]] = {}
-        self._under_cache: Dict[str, List[str]] = {}
-
-    def included(self, path: str) -> bool:
-        if self.ignore is None:
-            return True
-        known = self._included.get(path)
-        if known is None:
-            known = not self.ignore.excludes(path)
-            self._included[path] = known
-        return known
-
-    def _range(self, directory: str) -> Tuple[int, int]:
-        if directory == "":
-            return 0, len(self.sorted)
-        # Every "d/..." sorts between "d/" and "d0" because "0" follows "/".
-        return bisect_left(self.sorted, directory + "/"), bisect_left(self.sorted, directory + "0")
-
-    def files_under(self, directory: str) -> List[str]:
-        cached = self._under_cache.get(directory)
-        if cached is None:
-            lo, hi = self._range(directory)
-            cached = self.sorted[lo:hi] if self.ignore is None else self.ignore.kept(self.sorted[lo:hi])
-            self._under_cache[directory] = cached
-        return cached
-
-    def has_files_under(self, directory: str) -> bool:
-        lo, hi = self._range(directory)
-        return any(self.included(self.sorted[i]) for i in range(lo, hi))
-
-    def is_file(self, path: str) -> bool:
-        return path in self.paths
-
-    def literal(self, path: str) -> List[str]:
-        """Files a wildcard-free source reads (empty when it does not exist after .dockerignore)."""
-        if path in self.paths:
-            return [path] if self.included(path) else []
-        return self.files_under(path)
-
-    def _children(self, directory: str) -> Dict[str, bool]:
-        """Immediate entries of `directory` (name -> is a directory), by skip-scanning the sorted list."""
-        cached = self._children_cache.get(directory)
-        if cached is not None:
-            return cached
-        lo, hi = self._range(directory)
-        prefix = directory + "/" if directory else ""
-        entries: Dict[str, bool] = {}
-        i = lo
-        while i < hi:
-            rest = self.sorted[i][len(prefix) :]
-            slash = rest.find("/")
-            if slash < 0:
-                entries[rest] = False
-                i += 1
-            else:
-                name = rest[:slash]
-                entries[name] = True
-                i = bisect_left(self.sorted, prefix + name + "0", i, hi)  # jump past everything under name/
-        self._children_cache[directory] = entries
-        return entries
-
-    def glob(self, prefix: str, segments: Sequence[str]) -> Tuple[List[str], List[str]]:
-        """(files, matched roots) for `prefix/segments...` where segments hold wildcards.
-
-        A directory matched by the last segment contributes every file under it; a matched
-        entry is a root for --exclude matching.
-        """
-        files: List[str] = []
-        roots: List[str] = []
-        regexes = [segment_regex(s) for s in segments]
-
-        def walk(directory: str, depth: int) -> None:
-            last = depth == len(regexes) - 1
-            for name, is_dir in sorted(self._children(directory).items()):
-                if regexes[depth].match(name) is None:
-                    continue
-                full = f"{directory}/{name}" if directory else name
-                if last:
-                    found = self.files_under(full) if is_dir else ([full] if self.included(full) else [])
-                    if found:
-                        files.extend(found)
-                        roots.append(full)
-                elif is_dir:
-                    walk(full, depth + 1)
-
-        walk(prefix, 0)
-        return files, roots
-
-
-# ---------------------------------------------------------------------------------------------
-# Stage structure (platform independent)
-
-
-@dataclass
-class _Stage:
-    index: int
-    name: Optional[str]
-    from_ins: Instruction
-    body: List[Instruction]
-
-
-@dataclass(frozen=True)
-class _Mount:
-    type: str
-    source: str
-    from_: Optional[str]
-    raw: str
-
-
-@dataclass(frozen=True)
-class _Dep:
-    """Where a COPY --from or a mount reads from: a stage (index) or an external image."""
-
-    stage: Optional[int]
-    image: Optional[str]
-
-
-def _split_stages(parsed: ParsedDockerfile) -> Tuple[List[Instruction], List[_Stage]]:
-    global_args: List[Instruction] = []
-    stages: List[_Stage] = []
-    for ins in parsed.instructions:
-        if ins.keyword == "FROM":
-            name = ins.arguments[2].lower() if len(ins.arguments) == 3 else None
-            stages.append(_Stage(len(stages), name, ins, []))
-        elif stages:
-            stages[-1].body.append(ins)
-        else:
-            global_args.append(ins)  # the parser allows only ARG before the first FROM
-    return global_args, stages
-
-
-def _parse_mount(raw: str, path: str, ins: Instruction) -> Dict[str, str]:
-    """The key=value fields of one `--mount` value (CSV, keys lower-cased)."""
-    try:
-        fields = next(csv.reader([raw], skipinitialspace=False), [])
-    except csv.Error as e:
-        raise DockerfileError(path, ins.line, f"cannot read --mount={raw}: {e}", "write --mount=type=bind,source=...,target=...", ins.original) from None
-    out: Dict[str, str] = {}
-    for item in fields:
-        key, eq, value = item.partition("=")
-        key = key.strip().lower()
-        if not eq:
-            if key in ("readonly", "ro", "readwrite", "rw", "required"):
-                out[key] = "true"
-                continue
-            raise DockerfileError(
-                path, ins.line, f"invalid --mount field {item!r}: must be a key=value pair", "write --mount=type=bind,source=...,target=...", ins.original
-            )
-        out[key] = value
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The resolver
 
 
 def resolve_dockerfile(
@@ -432,14 +104,22 @@ def resolve_dockerfile(
     dockerignore: Optional[DockerIgnore] = None,
     build_platform: str = DEFAULT_BUILD_PLATFORM,
     context_dir_label: str = ".",
+    unlisted_reason: Optional[Callable[[str], Optional[Tuple[str, str]]]] = None,
+    base_exports: Optional[Mapping[Tuple[str, str], ImageExport]] = None,
 ) -> ResolvedDockerfile:
     """Work out what building `parsed` reads from its context and which images it needs.
 
     `context_files` lists every file in the build context (POSIX paths relative to the context
     root, before .dockerignore); `dockerignore` is the ignore file that applies, if any.
     `platforms` are the target platforms (default: the build platform, "linux/amd64" unless
-    `build_platform` says otherwise). `context_dir_label` names the context in messages (e.g. the
-    repo-relative directory). Raises DockerfileError for what `docker build` would reject.
+    `build_platform` says otherwise; InvalidPlatformError for a malformed one). `context_dir_label` names the context in messages (e.g. the
+    repo-relative directory). `unlisted_reason`, given a context-relative path that is missing
+    from `context_files`, may return (why the caller could not list it though it exists, e.g.
+    "Pants ignores it", and the fix); a "not found" error then says that instead.
+    `base_exports` maps (FROM reference, platform) of images built elsewhere (the repo's own
+    images) to what they hand down: a stage FROM one starts with its ENV and runs its ONBUILD
+    triggers first, against this Dockerfile's context, as BuildKit does. Raises DockerfileError for what
+    `docker build` would reject.
     """
     return _Resolver(
         parsed,
@@ -450,6 +130,8 @@ def resolve_dockerfile(
         dockerignore=dockerignore,
         build_platform=build_platform,
         context_dir_label=context_dir_label,
+        unlisted_reason=unlisted_reason,
+        base_exports=base_exports or {},
     ).run()
 
 
@@ -466,6 +148,7 @@ class _Accumulator:
     referenced: Set[str] = field(default_factory=set)
     unset: Set[str] = field(default_factory=set)
     warnings: List[str] = field(default_factory=list)
+    exports: List[ImageExport] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -489,22 +172,23 @@ class _Resolver:
         dockerignore: Optional[DockerIgnore],
         build_platform: str,
         context_dir_label: str,
+        unlisted_reason: Optional[Callable[[str], Optional[Tuple[str, str]]]] = None,
+        base_exports: Mapping[Tuple[str, str], ImageExport] = {},
     ) -> None:
         self.parsed = parsed
         self.path = parsed.path
         self.escape = parsed.escape
         self.build_args = build_args
         self.label = context_dir_label
+        self.unlisted_reason = unlisted_reason
+        self.base_exports = base_exports
         self.ignore = dockerignore
-        self.context = _Context(context_files, dockerignore)
+        self.context = ContextIndex(context_files, dockerignore)
         self.platforms = platforms
         self.build_platform = build_platform
-        self.global_args, self.stages = _split_stages(parsed)
-        self.by_name: Dict[str, int] = {}
-        for stage in self.stages:
-            if stage.name is not None:
-                self.by_name[stage.name] = stage.index  # a repeated name refers to the last stage, as in BuildKit
-        self.target = self._find_target(target_stage)
+        self.graph = StageGraph(parsed)
+        self.global_args, self.stages = self.graph.global_args, self.graph.stages
+        self.target = self.graph.find_target(target_stage)
         self.acc = _Accumulator()
 
     # -- errors ---------------------------------------------------------------------------------
@@ -512,38 +196,14 @@ class _Resolver:
         return DockerfileError(self.path, ins.line, message, hint, ins.original)
 
     def _label(self, index: int) -> str:
-        stage = self.stages[index]
-        return stage.name or f"stage-{index}"
+        return self.graph.label(index)
 
     # -- setup ----------------------------------------------------------------------------------
-    def _find_target(self, target_stage: Optional[str]) -> int:
-        if not target_stage:
-            return len(self.stages) - 1
-        index = self.by_name.get(target_stage.lower())
-        if index is None:
-            names = ", ".join(s.name for s in self.stages if s.name) or "(no stage has a name)"
-            raise DockerfileError(
-                self.path,
-                0,
-                f"target stage {target_stage!r} could not be found; the stages are: {names}",
-                "set the oci_image target_stage field to one of the stage names (the word after AS in a FROM line)",
-            )
-        return index
-
     def _normalized_platforms(self) -> List[str]:
-        out: List[str] = []
-        for text in self.platforms:
-            try:
-                formatted = format_platform(*normalize_platform(text))
-            except ValueError as e:
-                raise DockerfileError(self.path, 0, str(e), "write platforms as os/arch[/variant], e.g. linux/amd64") from None
-            if formatted not in out:
-                out.append(formatted)
-        try:
-            normalize_platform(self.build_platform)
-        except ValueError as e:
-            raise DockerfileError(self.path, 0, str(e), "write the build platform as os/arch, e.g. linux/amd64") from None
-        return out
+        # Not the Dockerfile's fault: the error names the argument (the rule layer validates the
+        # [oci] options and the platforms field before they get here).
+        canonical_platform(self.build_platform)
+        return list(platform_list(self.platforms, "The requested platforms"))
 
     # -- substitution ---------------------------------------------------------------------------
     def expand(self, ins: Instruction, word: str, env: Mapping[str, str]) -> str:
@@ -569,85 +229,10 @@ class _Resolver:
             hint = "fix the substitution; Docker supports $VAR, ${VAR}, ${VAR:-default}, ${VAR:+alt}, ${VAR-default} and ${VAR+alt}"
         return self.error(ins, f"cannot substitute variables in {word!r}: {text}", hint)
 
-    # -- dependencies (platform independent) ------------------------------------------------------
-    def _from_dep(self, ins: Instruction, value: str, what: str) -> _Dep:
-        if has_substitution(value, self.escape):
-            raise self.error(
-                ins,
-                f"variable expansion is not supported in {what} ({value!r})",
-                f"define a stage from the global ARG instead, e.g. 'ARG IMG=...' before the first FROM, "
-                f"'FROM ${{IMG}} AS src', then {what.split('=')[0]}=src",
-            )
-        if _INT_RE.fullmatch(value) and what == "--from":
-            index = int(value)
-            if index < 0 or index >= len(self.stages):
-                raise self.error(
-                    ins,
-                    f"invalid stage index {index} in --from (the Dockerfile has {len(self.stages)} stages, numbered from 0)",
-                    "use the index or, better, the name of a stage defined with FROM ... AS <name>",
-                )
-            return _Dep(index, None)
-        named = self.by_name.get(value.lower())
-        if named is not None:
-            return _Dep(named, None)
-        return _Dep(None, value)
-
-    def _mounts(self, ins: Instruction) -> List[_Mount]:
-        mounts: List[_Mount] = []
-        for raw in ins.flag_values("mount"):
-            fields = _parse_mount(raw, self.path, ins)
-            kind = fields.get("type", "bind").lower()
-            if kind not in _MOUNT_TYPES:
-                raise self.error(ins, f"unsupported mount type {kind!r}", f"use one of: {', '.join(_MOUNT_TYPES)}")
-            source = fields.get("source", fields.get("src", ""))
-            mounts.append(_Mount(kind, source, fields.get("from"), raw))
-        return mounts
-
-    def _dependencies(self) -> Dict[int, Dict[int, Instruction]]:
-        """Per stage: the stages it reads via COPY --from / mounts, with the instruction doing it."""
-        deps: Dict[int, Dict[int, Instruction]] = {s.index: {} for s in self.stages}
-        for stage in self.stages:
-            for ins in stage.body:
-                if ins.keyword == "COPY" and ins.flag("from"):
-                    dep = self._from_dep(ins, ins.flag("from") or "", "--from")
-                    if dep.stage is not None:
-                        deps[stage.index].setdefault(dep.stage, ins)
-                elif ins.keyword == "RUN":
-                    for mount in self._mounts(ins):
-                        if mount.from_:
-                            dep = self._from_dep(ins, mount.from_, "--mount from=")
-                            if dep.stage is not None:
-                                deps[stage.index].setdefault(dep.stage, ins)
-        self._check_cycles(deps)
-        return deps
-
-    def _check_cycles(self, deps: Dict[int, Dict[int, Instruction]]) -> None:
-        visited: Set[int] = set()
-        on_path: List[int] = []
-
-        def visit(node: int) -> None:
-            if node in visited:
-                return
-            visited.add(node)
-            on_path.append(node)
-            for dep, ins in deps[node].items():
-                if dep in on_path:
-                    cycle = " -> ".join(self._label(i) for i in on_path[on_path.index(dep) :] + [dep])
-                    raise self.error(
-                        ins,
-                        f"circular dependency detected on stage: {self._label(dep)} ({cycle})",
-                        "a stage cannot copy from itself or from a stage that copies from it; split the shared part into its own stage",
-                    )
-                visit(dep)
-            on_path.pop()
-
-        for stage in self.stages:
-            visit(stage.index)
-
     # -- main -----------------------------------------------------------------------------------
     def run(self) -> ResolvedDockerfile:
         platforms = self._normalized_platforms()
-        deps = self._dependencies()
+        deps = self.graph.dependencies()
         for platform in platforms:
             self._run_platform(platform, deps)
 
@@ -682,6 +267,7 @@ class _Resolver:
             referenced_variables=frozenset(self.acc.referenced),
             unset_variables=frozenset(self.acc.unset),
             warnings=tuple(self.acc.warnings),
+            exports=tuple(self.acc.exports),
         )
 
     def _global_scope(self, platform: str) -> Dict[str, Optional[str]]:
@@ -694,12 +280,8 @@ class _Resolver:
                     scope[key] = self.build_args[key]
                 elif default is not None:
                     env = {k: (v or "") for k, v in scope.items()}
-                    try:
-                        scope[key] = self.expand(ins, default, env)
-                    except DockerfileError:
-                        # BuildKit ignores a substitution error in a global ARG default and uses "".
-                        self.acc.warn(f"{self.path}:{ins.line}: cannot substitute variables in the default of ARG {key}; Docker uses an empty value")
-                        scope[key] = ""
+                    # A substitution error here fails the build in BuildKit, like anywhere else.
+                    scope[key] = self.expand(ins, default, env)
                 else:
                     scope[key] = None
         return scope
@@ -726,7 +308,7 @@ class _Resolver:
                     f"or give a default with ARG {missing[0] if missing else 'NAME'}=<image> before the first FROM",
                 )
             flag = ins.flag("platform")
-            platform_flag[stage.index] = self.expand(ins, flag, from_env) if flag else None
+            platform_flag[stage.index] = self._from_platform(ins, flag, from_env) if flag else None
             base_text[stage.index] = base
             parent = seen_names.get(base.lower())
             base_of[stage.index] = parent
@@ -751,22 +333,74 @@ class _Resolver:
         self.acc.used.update(reachable)
 
         final_env: Dict[int, Dict[str, str]] = {}
+        final_exported: Dict[int, Dict[str, str]] = {}
         for stage in self.stages:
             if stage.index not in reachable:
                 continue
             parent = base_of[stage.index]
+            triggers: Sequence[OnbuildTrigger] = ()
             if parent is None:
-                if base_text[stage.index].lower() != _SCRATCH:
-                    self.acc.add_ref(base_text[stage.index], KIND_FROM, stage.from_ins.line, stage.index, platform_flag[stage.index], platform)
-                env: Dict[str, str] = {}
+                base = base_text[stage.index]
+                if base.lower() != _SCRATCH:
+                    self.acc.add_ref(base, KIND_FROM, stage.from_ins.line, stage.index, platform_flag[stage.index], platform)
+                inherited = self.base_exports.get((base, platform_flag[stage.index] or platform))
+                env: Dict[str, str] = dict(inherited.env) if inherited else {}
+                exported = dict(env)
+                triggers = inherited.onbuild if inherited else ()
             else:
                 env = dict(final_env[parent])
-            self._run_stage(stage, env, scope, platform)
+                exported = dict(final_exported[parent])
+                # BuildKit also runs the ONBUILD instructions of a stage used as a base.
+                triggers = self._own_triggers(self.stages[parent])
+            body = [self._trigger_instruction(stage, t) for t in triggers] + list(stage.body)
+            self._run_stage(stage, body, env, exported, scope, platform)
             final_env[stage.index] = env
+            final_exported[stage.index] = exported
+        target = self.stages[self.target]
+        self.acc.exports.append(ImageExport(platform, tuple(sorted(final_exported[self.target].items())), self._own_triggers(target)))
+
+    def _own_triggers(self, stage: Stage) -> Tuple[OnbuildTrigger, ...]:
+        return tuple(OnbuildTrigger(self.path, ins.line, ins.args_text, self.escape) for ins in stage.body if ins.keyword == "ONBUILD")
+
+    def _trigger_instruction(self, stage: Stage, trigger: OnbuildTrigger) -> Instruction:
+        """An ONBUILD trigger as an instruction of `stage`, located at its FROM line (as BuildKit
+        reports it) and quoted with the base's file and line."""
+        directive = "# escape=`\n" if trigger.escape == "`" else ""
+        try:
+            parsed = parse_dockerfile(f"{directive}FROM scratch\n{trigger.text}\n", trigger.path)
+        except DockerfileError as e:
+            raise DockerfileError(trigger.path, trigger.line, f"cannot read the ONBUILD trigger: {e.message}", e.hint, f"ONBUILD {trigger.text}") from None
+        ins = parsed.instructions[-1]
+        line = stage.from_ins.line
+        return replace(ins, line=line, end_line=line, original=f"ONBUILD {trigger.text}    (from {trigger.path}:{trigger.line}, run by the FROM on this line)")
+
+    def _from_platform(self, ins: Instruction, flag: str, env: Mapping[str, str]) -> str:
+        """The `FROM --platform` value, substituted and normalized; an error here, with the line,
+        rather than when the build pulls the base."""
+        value = self.expand(ins, flag, env)
+        try:
+            return canonical_platform(value)
+        except InvalidPlatformError:
+            shown = repr(flag) if value == flag else f"{flag!r} (= {value!r})"
+            hint = "write e.g. --platform=linux/arm64, or --platform=$BUILDPLATFORM for a stage that runs on the build machine"
+            missing = sorted(n for n in _variables_in(flag, self.escape) if not env.get(n))
+            if not value and missing:
+                hint = f"{', '.join(missing)} has no value: set it in the oci_image build_args, or declare ARG {missing[0]}=<os/arch> before the first FROM"
+            raise self.error(ins, f"invalid FROM --platform {shown}: expected os/arch[/variant]", hint) from None
 
     # -- one stage ------------------------------------------------------------------------------
-    def _run_stage(self, stage: _Stage, env: Dict[str, str], scope: Mapping[str, Optional[str]], platform: str) -> None:
-        for ins in stage.body:
+    def _run_stage(
+        self,
+        stage: Stage,
+        body: Sequence[Instruction],
+        env: Dict[str, str],
+        exported: Dict[str, str],
+        scope: Mapping[str, Optional[str]],
+        platform: str,
+    ) -> None:
+        """Runs `body` (the stage's instructions, after any ONBUILD triggers it inherits); `env`
+        holds the ARG and ENV values substitution sees, `exported` the ENV values an image keeps."""
+        for ins in body:
             k = ins.keyword
             if k == "ARG":
                 for key, default in ins.key_values:
@@ -781,6 +415,7 @@ class _Resolver:
             elif k == "ENV":
                 assignments = [(self.expand(ins, key, env), self.expand(ins, value or "", env)) for key, value in ins.key_values]
                 env.update(assignments)
+                exported.update(assignments)
             elif k == "LABEL":
                 for key, value in ins.key_values:
                     self.expand(ins, key, env)
@@ -793,10 +428,10 @@ class _Resolver:
             elif k == "RUN":
                 self._run_mounts(stage, ins, env, platform)
 
-    def _copy(self, stage: _Stage, ins: Instruction, env: Mapping[str, str], platform: str) -> None:
+    def _copy(self, stage: Stage, ins: Instruction, env: Mapping[str, str], platform: str) -> None:
         label = self._label(stage.index)
         from_value = ins.flag("from") if ins.keyword == "COPY" else None
-        dep = self._from_dep(ins, from_value, "--from") if from_value else None
+        dep = self.graph.dep(ins, from_value, "--from") if from_value else None
         excludes = [self.expand(ins, p, env) for p in ins.flag_values("exclude")]
         if from_value and dep is not None and dep.image is not None and dep.image.lower() != _SCRATCH:
             self.acc.add_ref(dep.image, KIND_COPY_FROM, ins.line, stage.index, None, platform)
@@ -819,10 +454,32 @@ class _Resolver:
             if ins.keyword == "ADD" and lowered.startswith(_REMOTE_PREFIXES):
                 self._trace(ins, label, written, value, ORIGIN_REMOTE)
                 continue
+            self._warn_unset(ins, written, value, env)
             # An instruction whose sources all match nothing is not an error by itself: see the
             # module docstring (BuildKit copies with AllowEmptyWildcard).
             files = self._context_source(ins, written, value, excludes)
             self._trace(ins, label, written, value, ORIGIN_CONTEXT, files=tuple(files))
+
+    def _warn_unset(self, ins: Instruction, written: str, value: str, env: Mapping[str, str]) -> None:
+        """Warns when a context path uses a variable with no value: `apps/${APP}/` then reads
+        `apps//`, i.e. everything under `apps/`, which is legal but rarely meant."""
+        names = sorted(n for n in _variables_in(written, self.escape) if n not in env and _plain_reference(written, n))
+        if not names:
+            return
+        which = ", ".join(names)
+        rel = context_relative(value)[0]
+        if not rel:
+            what = "the whole build context"
+        elif self.context.all_under(rel):
+            what = f"everything under {rel!r} in the build context"
+        else:
+            what = f"{rel!r} in the build context"
+        self.acc.warn(
+            f"{self.path}:{ins.line}: {ins.keyword} source {written!r} uses {which}, which has no value here, so it "
+            f"reads {what} {self.label!r}. Declare it in "
+            f"this stage (ARG {names[0]}) with a default (ARG {names[0]}=...) or set it in the oci_image build_args, "
+            f"or write ${{{names[0]}:-...}}"
+        )
 
     def _context_source(self, ins: Instruction, written: str, value: str, excludes: Sequence[str]) -> List[str]:
         rel, escapes = context_relative(value)
@@ -842,6 +499,7 @@ class _Resolver:
             roots = [rel]
         else:
             if prefix and not self.context.is_file(prefix) and not self.context.has_files_under(prefix):
+                self._raise_if_unlisted(ins, written, prefix)
                 raise self.error(
                     ins,
                     f"{ins.keyword} source {written!r}: directory {prefix!r} does not exist in the build context {self.label!r}",
@@ -862,10 +520,18 @@ class _Resolver:
         self.acc.files.update(files)
         return files
 
+    def _raise_if_unlisted(self, ins: Instruction, written: str, rel: str) -> None:
+        """A located error when `rel` exists but the caller could not list it (see resolve_dockerfile)."""
+        reason = self.unlisted_reason(rel) if self.unlisted_reason and rel else None
+        if reason:
+            why, fix = reason
+            raise self.error(ins, f"{ins.keyword} source {written!r} is in the build context {self.label!r}, but {why}", fix)
+
     def _not_found(self, ins: Instruction, written: str, rel: str) -> DockerfileError:
+        self._raise_if_unlisted(ins, written, rel)
         ignored_by = None
         if self.ignore is not None:
-            candidates = [rel] if self.context.is_file(rel) else self.context.sorted[slice(*self.context._range(rel))][:1]
+            candidates = [rel] if self.context.is_file(rel) else self.context.all_under(rel)[:1]
             for candidate in candidates:
                 pattern = self.ignore.deciding_pattern(candidate)
                 if pattern is not None and not pattern.exclusion:
@@ -891,12 +557,12 @@ class _Resolver:
                 break
         return self.error(ins, f"{ins.keyword} source {written!r} was not found in the build context {self.label!r}", hint)
 
-    def _run_mounts(self, stage: _Stage, ins: Instruction, env: Mapping[str, str], platform: str) -> None:
+    def _run_mounts(self, stage: Stage, ins: Instruction, env: Mapping[str, str], platform: str) -> None:
         label = self._label(stage.index)
-        for mount in self._mounts(ins):
+        for mount in self.graph.mounts(ins):
             source = self.expand(ins, mount.source, env) if mount.source else ""
             if mount.from_:
-                dep = self._from_dep(ins, mount.from_, "--mount from=")
+                dep = self.graph.dep(ins, mount.from_, "--mount from=")
                 if dep.image is not None:
                     if dep.image.lower() != _SCRATCH:
                         self.acc.add_ref(dep.image, KIND_MOUNT_FROM, ins.line, stage.index, None, platform)
@@ -906,11 +572,14 @@ class _Resolver:
                 continue
             if mount.type != "bind":
                 continue
+            if mount.source:
+                self._warn_unset(ins, mount.source, source, env)
             rel, escapes = context_relative(source)
             if escapes:
                 raise self.error(ins, f"--mount source {source!r} points outside the build context {self.label!r}", "mount a path inside the context, or widen the oci_image context field")
             files = self.context.literal(rel) if rel else self.context.files_under("")
             if rel and not files:
+                self._raise_if_unlisted(ins, source, rel)
                 raise self.error(
                     ins,
                     f"--mount source {source!r} was not found in the build context {self.label!r}",
@@ -941,6 +610,11 @@ def _variables_in(word: str, escape: str) -> FrozenSet[str]:
         return expand_word(word, {}, escape).referenced
     except ShellLexError:
         return frozenset()
+
+
+def _plain_reference(word: str, name: str) -> bool:
+    """Whether `word` uses `name` as `$NAME` or `${NAME}` (not `${NAME:-default}` and the like)."""
+    return re.search(r"\$(?:\{" + re.escape(name) + r"\}|" + re.escape(name) + r"(?![A-Za-z0-9_]))", word) is not None
 
 
 def _apply_excludes(

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import platform
-from typing import Iterable
+from typing import Iterable, Optional
 
 from pants.engine.rules import Rule, collect_rules
-from pants.option.option_types import DictOption, EnumOption, StrListOption
+from pants.option.option_types import DictOption, EnumOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import help_text
 
 from shipyard.builders.choice import BuilderChoice
+from shipyard.dockerfile.platforms import InvalidPlatformError, canonical_platform, host_platform, platform_list
 
-
-def host_platform() -> str:
-    """The platform of this machine, as `linux/<arch>`."""
-    machine = platform.machine().lower()
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
-    return f"linux/{arch}"
+__all__ = ["OciSubsystem", "host_platform"]
 
 
 class OciSubsystem(Subsystem):
@@ -36,7 +31,8 @@ class OciSubsystem(Subsystem):
             """
         ),
     )
-    platforms = StrListOption(
+    _platforms = StrListOption(
+        flag_name="--platforms",
         default=[host_platform()],
         help=help_text(
             """
@@ -44,6 +40,20 @@ class OciSubsystem(Subsystem):
             its `platforms` field. Default: this machine's platform. With several platforms, an
             image is an OCI index holding one image per platform. Dependency inference takes the
             union over them, so `COPY bin/${TARGETARCH}/app` depends on every platform's file.
+            An empty list is an error.
+            """
+        ),
+    )
+    _build_platform = StrOption(
+        flag_name="--build-platform",
+        default=None,
+        help=help_text(
+            """
+            The platform builds run on, as `os/arch[/variant]`: what `$BUILDPLATFORM`,
+            `$BUILDOS`, `$BUILDARCH` and `$BUILDVARIANT` mean, for dependency inference and for
+            the `FROM --platform=$BUILDPLATFORM` stages a build pulls. Default: this machine's
+            platform. Set it when the builder runs elsewhere (a `DOCKER_HOST` on another
+            architecture), or in tests, e.g. `build_platform = "linux/arm64"`.
             """
         ),
     )
@@ -86,6 +96,26 @@ class OciSubsystem(Subsystem):
             """
         ),
     )
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """`[oci].platforms`, normalized; InvalidPlatformError naming the option if malformed or empty."""
+        return platform_list(self._platforms, "The [oci].platforms option (pants.toml or --oci-platforms)")
+
+    @property
+    def build_platform(self) -> str:
+        """`[oci].build_platform` normalized, else this machine's platform."""
+        value: Optional[str] = self._build_platform
+        if not value:
+            return host_platform()
+        try:
+            return canonical_platform(value)
+        except InvalidPlatformError:
+            raise InvalidPlatformError(
+                f"The [oci].build_platform option (pants.toml or --oci-build-platform) has {value!r}, "
+                'which is not a platform. Write it as os/arch[/variant], e.g. "linux/arm64", or leave it '
+                "unset to use this machine's platform."
+            ) from None
 
 
 def rules() -> Iterable[Rule]:

@@ -3,20 +3,26 @@ needs, by reading the Dockerfile, listing the context and applying `.dockerignor
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from pants.engine.fs import DigestContents, GlobMatchErrorBehavior, PathGlobs, Paths
+from pants.base.build_environment import get_buildroot
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
+from pants.option.global_options import GlobalOptions
 from pants.util.frozendict import FrozenDict
 
 from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidates, select_dockerignore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.resolver import ImageRef as DockerfileImageRef
+from shipyard.dockerfile.resolved import ImageExport
+from shipyard.dockerfile.resolved import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
 from shipyard.source_text import decode_lossless, printable
+from shipyard.subsystems.oci import OciSubsystem
 
 
 logger = logging.getLogger(__name__)
@@ -35,6 +41,8 @@ class DockerfileResolutionRequest:
     build_args: FrozenDict[str, str]
     target_stage: Optional[str]
     platforms: tuple[str, ...]
+    # (FROM reference, platform) -> what that repo image hands down (ENV, ONBUILD).
+    base_exports: FrozenDict[tuple[str, str], ImageExport] = FrozenDict()
 
 
 @dataclass(frozen=True)
@@ -48,10 +56,14 @@ class DockerfileResolution:
     # For explanations and errors: the first Dockerfile line that copies each file.
     copy_lines: FrozenDict[str, int]
     image_refs: tuple[DockerfileImageRef, ...]
+    # Per platform, what an image built FROM this one inherits (ENV, ONBUILD).
+    exports: tuple[ImageExport, ...] = ()
 
 
 @rule(desc="Resolve a Dockerfile against its build context")
-async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> DockerfileResolution:
+async def resolve_dockerfile_request(
+    request: DockerfileResolutionRequest, oci: OciSubsystem, global_options: GlobalOptions
+) -> DockerfileResolution:
     """Reads the Dockerfile and the context listing, and runs the plain resolver on them."""
     prefix = f"{request.context_dir}/" if request.context_dir else ""
     candidates = dockerignore_candidates(request.dockerfile_path, request.context_dir)
@@ -71,6 +83,9 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
     ignore_by_path = {fc.path: decode_lossless(fc.content) for fc in ignore_contents}
     dockerignore_path = select_dockerignore(request.dockerfile_path, request.context_dir, ignore_by_path)
     context_label = request.context_dir or "the repository root"
+    unlisted_reason = functools.partial(
+        _ignored_by_pants, get_buildroot(), prefix, global_options.pants_ignore_use_gitignore
+    )
     try:
         parsed = parse_dockerfile(decode_lossless(dockerfile_contents[0].content), request.dockerfile_path)
         dockerignore = (
@@ -85,7 +100,10 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
             target_stage=request.target_stage,
             platforms=request.platforms,
             dockerignore=dockerignore,
+            build_platform=oci.build_platform,
             context_dir_label=context_label,
+            unlisted_reason=unlisted_reason,
+            base_exports=dict(request.base_exports),
         )
     except DockerfileError as e:
         raise InvalidDockerfileError(str(e)) from e
@@ -103,6 +121,32 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
         copied_files=tuple(sorted(prefix + f for f in resolved.copied_files)),
         copy_lines=FrozenDict(copy_lines),
         image_refs=tuple(resolved.image_refs),
+        exports=resolved.exports,
+    )
+
+
+def _ignored_by_pants(buildroot: str, prefix: str, use_gitignore: bool, rel: str) -> Optional[tuple[str, str]]:
+    """Why a COPY source the context listing lacks exists anyway: Pants ignores it.
+
+    The engine lists the context with Pants' ignores applied ([GLOBAL].pants_ignore and, by
+    default, .gitignore), while docker sends every file not in .dockerignore. This looks at the
+    disk only on that error path, to turn "not found" into the real cause and its fix.
+    """
+    path = prefix + rel
+    full = os.path.join(buildroot, path)
+    if os.path.isdir(full):
+        if not any(files for _, _, files in os.walk(full)):
+            return None
+        pattern = f"!/{path}/"
+    elif os.path.lexists(full):
+        pattern = f"!/{path}"
+    else:
+        return None
+    by = "[GLOBAL].pants_ignore or a .gitignore" if use_gitignore else "[GLOBAL].pants_ignore"
+    return (
+        f"Pants ignores it ({by}), so dependency inference cannot see it, though docker copies it",
+        f'let Pants see it: in pants.toml, [GLOBAL] pants_ignore.add = ["{pattern}"] '
+        "(this takes precedence over .gitignore), or add it to .dockerignore if the image should not have it",
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from pants.engine.addresses import Address
@@ -34,13 +34,26 @@ from pants.engine.target import WrappedTarget, WrappedTargetRequest
 from pants.util.logging import LogLevel
 
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.resolver import format_platform, normalize_platform
-from shipyard.dockerfile.rewrite import FromRewrite, rewrite_from_lines
+from shipyard.dockerfile.platforms import canonical_platform
+from shipyard.dockerfile.rewrite import (
+    FromRewrite,
+    insert_after_instructions,
+    rewrite_from_flags,
+    rewrite_from_lines,
+    swap_from_flags,
+)
 from shipyard.source_text import decode_lossless, encode_lossless
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
 from shipyard.util_rules.external_bases import ExternalBase, ExternalBaseRequest
-from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
+from shipyard.util_rules.dockerfile_resolution import DockerfileResolution
+from shipyard.util_rules.image_resolution import (
+    BaseImage,
+    ImageExports,
+    ImageExportsRequest,
+    OciImageFieldSet,
+    ResolvedOciImage,
+)
 
 INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 _SANDBOX = "__shipyard"
@@ -97,8 +110,56 @@ class BuiltOciImage:
         }
 
 
-def canonical_platform(text: str) -> str:
-    return format_platform(*normalize_platform(text))
+@dataclass(frozen=True)
+class BasePlan:
+    """How one platform's build gets every image it reads, each under a placeholder name.
+
+    `from_lines` rewrites FROM lines, `from_flags` the `COPY --from=<image>` and `RUN
+    --mount=from=<image>` flags (line -> image as written -> placeholder), `trigger_flags` those
+    of the ONBUILD triggers the child runs after the FROM on that line. Each placeholder is a
+    repo image built in this run (`repo_bases`) or an external image pinned to the digest of the
+    platform's manifest, resolved this run (`external_bases`): a moved tag rebuilds, and no
+    builder can pick a local image of another architecture.
+    """
+
+    from_lines: dict[int, FromRewrite]
+    from_flags: dict[int, dict[str, str]]
+    repo_bases: dict[str, PlatformImageRequest]
+    external_bases: dict[str, ExternalBaseRequest]
+    # The same for the flags of ONBUILD triggers of repo bases, keyed by the child's FROM line.
+    trigger_flags: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+def plan_bases(resolution: DockerfileResolution, base_images: Iterable[BaseImage], platform: str) -> BasePlan:
+    """The images `platform`'s build of `resolution` reads, and how its Dockerfile names them."""
+    plan = BasePlan({}, {}, {}, {})
+    placeholders: dict[tuple[str, str], str] = {}  # (reference, platform) -> placeholder
+    from_lines = {ref.line for ref in resolution.image_refs if ref.kind == "from"}
+    for ref, base in zip(resolution.image_refs, base_images):
+        if ref.target_platforms and platform not in {canonical_platform(p) for p in ref.target_platforms}:
+            continue
+        # A FROM runs on its --platform (e.g. $BUILDPLATFORM); BuildKit pulls a --from image for
+        # the target platform.
+        base_platform = canonical_platform(ref.platform) if ref.kind == "from" and ref.platform else platform
+        key = (ref.reference, base_platform)
+        placeholder = placeholders.get(key)
+        if placeholder is None:
+            placeholder = placeholders[key] = f"shipyard-base-placeholder-{len(placeholders)}"
+            if base.image is not None:
+                plan.repo_bases[placeholder] = PlatformImageRequest(base.image, base_platform)
+            else:
+                plan.external_bases[placeholder] = ExternalBaseRequest(
+                    ref.reference, base_platform, f"{resolution.dockerfile_path}:{ref.line}"
+                )
+        if ref.kind == "from":
+            # Always explicit: buildah 1.28 carries an earlier stage's --platform over to later stages.
+            plan.from_lines[ref.line] = FromRewrite(placeholder, base_platform)
+        elif ref.line in from_lines:
+            # A --from in a repo base's ONBUILD trigger, reported at the child's FROM line.
+            plan.trigger_flags.setdefault(ref.line, {})[ref.reference] = placeholder
+        else:
+            plan.from_flags.setdefault(ref.line, {})[ref.reference] = placeholder
+    return plan
 
 
 def _failed_line(parsed_instructions, step: Optional[str]) -> Optional[int]:
@@ -125,35 +186,21 @@ async def build_platform_image(
     resolution = image.resolution
     platform = canonical_platform(request.platform)
 
-    # Every image this platform's build starts FROM is pinned for the exact platform it runs on:
-    # repo images to their build from this run, external ones to the digest of that platform's
-    # manifest, resolved this run (so a moved tag rebuilds, and no builder can pick a local image
-    # of another architecture).
-    rewrites: dict[int, FromRewrite] = {}
-    repo_bases: dict[str, PlatformImageRequest] = {}  # by placeholder
-    external_bases: dict[str, ExternalBaseRequest] = {}
-    for ref, base in zip(resolution.image_refs, image.base_images):
-        if ref.target_platforms and platform not in {canonical_platform(p) for p in ref.target_platforms}:
-            continue
-        if ref.kind != "from":
-            if base.image is not None:
-                raise OciBuildError(
-                    f"{resolution.dockerfile_path}:{ref.line}: building with "
-                    f"`{ref.kind.replace('_', ' ')}` of the repo image {ref.reference} is not "
-                    f"supported yet. Use it in a stage (`FROM {ref.reference} AS base`) and "
-                    "`COPY --from=base`."
-                )
-            continue
-        base_platform = canonical_platform(ref.platform) if ref.platform else platform
-        placeholder = f"shipyard-base-placeholder-{len(rewrites)}"
-        # Always explicit: buildah 1.28 carries an earlier stage's --platform over to later stages.
-        rewrites[ref.line] = FromRewrite(placeholder, base_platform)
-        if base.image is not None:
-            repo_bases[placeholder] = PlatformImageRequest(base.image, base_platform)
-        else:
-            external_bases[placeholder] = ExternalBaseRequest(
-                ref.reference, base_platform, f"{resolution.dockerfile_path}:{ref.line}"
-            )
+    plan = plan_bases(resolution, image.base_images, platform)
+    repo_bases, external_bases = plan.repo_bases, plan.external_bases
+    # ONBUILD triggers of repo bases: the OCI layouts the builders write drop them, so the
+    # child's Dockerfile runs them after its FROM, as the inference (the resolver) does.
+    repo_from_lines = {
+        line: repo_bases[r.reference] for line, r in plan.from_lines.items() if r.reference in repo_bases
+    }
+    base_exports = await MultiGet(
+        Get(ImageExports, ImageExportsRequest(b.address, (b.platform,))) for b in repo_from_lines.values()
+    )
+    triggers = {
+        line: [swap_from_flags(t.text, plan.trigger_flags.get(line, {})) for e in exports.exports for t in e.onbuild]
+        for line, exports in zip(repo_from_lines, base_exports)
+        if any(e.onbuild for e in exports.exports)
+    }
     bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in repo_bases.values())
     pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, r) for r in external_bases.values())
     # What the driver loads (a layout in the sandbox) or pulls (a pinned reference), per placeholder.
@@ -172,7 +219,8 @@ async def build_platform_image(
     )
     text = decode_lossless(dockerfile_contents[0].content)
     parsed = parse_dockerfile(text, resolution.dockerfile_path)
-    rewritten = rewrite_from_lines(text, parsed, rewrites)
+    rewritten = rewrite_from_flags(rewrite_from_lines(text, parsed, plan.from_lines), parsed, plan.from_flags)
+    rewritten = insert_after_instructions(rewritten, parsed, triggers)
     if resolution.context_dir:
         context = await Get(Digest, RemovePrefix(context, resolution.context_dir))
     request_json = {
@@ -180,6 +228,8 @@ async def build_platform_image(
         "executables": dict(builder.executables),
         "image": str(request.address),
         "platform": platform,
+        # What $BUILDPLATFORM meant when the FROM lines were pinned: part of the cache key.
+        "build_platform": oci.build_platform,
         "dockerfile": f"{_SANDBOX}/Dockerfile",
         "context": "context",
         "build_args": dict(field_set.build_args.value or {}),

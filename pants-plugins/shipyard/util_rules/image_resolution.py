@@ -3,14 +3,16 @@ against the repository's own images."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
 from pants.engine.addresses import Address
-from pants.engine.rules import Get, Rule, collect_rules, rule
-from pants.engine.target import FieldSet
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
+from pants.engine.target import FieldSet, WrappedTarget, WrappedTargetRequest
 from pants.util.frozendict import FrozenDict
 
+from shipyard.dockerfile.platforms import canonical_platform
+from shipyard.dockerfile.resolved import ImageExport
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
     OciImageBuildArgsField,
@@ -21,7 +23,11 @@ from shipyard.target_types import (
     OciImageRepositoryField,
     OciImageTargetStageField,
 )
-from shipyard.util_rules.dockerfile_resolution import DockerfileResolution, DockerfileResolutionRequest
+from shipyard.util_rules.dockerfile_resolution import (
+    DockerfileResolution,
+    DockerfileResolutionRequest,
+    InvalidDockerfileError,
+)
 from shipyard.util_rules.repositories import ImageRepositories
 
 
@@ -64,31 +70,103 @@ class ResolvedOciImage:
         return tuple(dict.fromkeys(b.image for b in self.base_images if b.image is not None))
 
 
+@dataclass(frozen=True)
+class ImageExportsRequest:
+    """What the `oci_image` at `address`, built for `platforms`, hands to images built FROM it.
+
+    `chain` holds the images whose resolution asked for this one, so that a FROM cycle between
+    repo images ends here (it is reported by the dependency rules) instead of looping.
+    """
+
+    address: Address
+    platforms: tuple[str, ...]
+    chain: tuple[Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImageExports:
+    exports: tuple[ImageExport, ...]
+
+
+async def _resolve(
+    field_set: OciImageFieldSet,
+    platforms: tuple[str, ...],
+    chain: tuple[Address, ...],
+    repositories: ImageRepositories,
+) -> tuple[DockerfileResolution, tuple[BaseImage, ...]]:
+    """Resolves the Dockerfile; if it is built FROM repo images that hand down ENV or ONBUILD,
+    resolves it again with those (BuildKit applies them to the child's stage)."""
+    request = DockerfileResolutionRequest(
+        dockerfile_path=field_set.dockerfile.file_path,
+        context_dir=field_set.context.context_dir(field_set.address),
+        build_args=FrozenDict(field_set.build_args.value or {}),
+        target_stage=field_set.target_stage.value,
+        platforms=platforms,
+    )
+    resolution = await Get(DockerfileResolution, DockerfileResolutionRequest, request)
+    matcher = repositories.matcher()
+    base_images = tuple(
+        BaseImage(ref.reference, ref.kind, ref.line, matcher.match(ref.reference)) for ref in resolution.image_refs
+    )
+    needed: dict[Address, dict[str, set[str]]] = {}  # base image -> reference -> platforms
+    for ref, base in zip(resolution.image_refs, base_images):
+        if ref.kind != "from" or base.image is None or base.image in chain or base.image == field_set.address:
+            continue
+        runs_on = {canonical_platform(ref.platform or p) for p in (ref.target_platforms or platforms)}
+        needed.setdefault(base.image, {}).setdefault(ref.reference, set()).update(runs_on)
+    if not needed:
+        return resolution, base_images
+    addresses = sorted(needed)
+    exports = await MultiGet(
+        Get(
+            ImageExports,
+            ImageExportsRequest(
+                address,
+                tuple(sorted(set().union(*needed[address].values()))),
+                (*chain, field_set.address),
+            ),
+        )
+        for address in addresses
+    )
+    base_exports: dict[tuple[str, str], ImageExport] = {}
+    for address, result in zip(addresses, exports):
+        by_platform = {e.platform: e for e in result.exports}
+        for reference, runs_on in needed[address].items():
+            for platform in runs_on:
+                export = by_platform.get(platform)
+                if export is not None and not export.empty:
+                    base_exports[(reference, platform)] = export
+    if not base_exports:
+        return resolution, base_images
+    resolution = await Get(
+        DockerfileResolution, DockerfileResolutionRequest, replace(request, base_exports=FrozenDict(base_exports))
+    )
+    return resolution, base_images
+
+
+@rule(desc="Resolve what an OCI image hands to images built from it")
+async def resolve_image_exports(request: ImageExportsRequest, repositories: ImageRepositories) -> ImageExports:
+    """The ENV and ONBUILD triggers of the image's target stage, per requested platform."""
+    wrapped = await Get(
+        WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="a FROM of a repo image")
+    )
+    field_set = OciImageFieldSet.create(wrapped.target)
+    try:
+        resolution, _ = await _resolve(field_set, request.platforms, request.chain, repositories)
+    except InvalidDockerfileError:
+        # The base's own inference and build report its error; its children are not stopped by it.
+        return ImageExports(())
+    return ImageExports(resolution.exports)
+
+
 @rule(desc="Resolve an OCI image's Dockerfile")
 async def resolve_oci_image(
     field_set: OciImageFieldSet, repositories: ImageRepositories, oci: OciSubsystem
 ) -> ResolvedOciImage:
-    """Resolves the Dockerfile with the target's context and build args, then names the repo
-    images among its image references."""
-    resolution = await Get(
-        DockerfileResolution,
-        DockerfileResolutionRequest(
-            dockerfile_path=field_set.dockerfile.file_path,
-            context_dir=field_set.context.context_dir(field_set.address),
-            build_args=FrozenDict(field_set.build_args.value or {}),
-            target_stage=field_set.target_stage.value,
-            platforms=field_set.platforms_or_default(oci),
-        ),
-    )
-    matcher = repositories.matcher()
-    return ResolvedOciImage(
-        address=field_set.address,
-        resolution=resolution,
-        base_images=tuple(
-            BaseImage(ref.reference, ref.kind, ref.line, matcher.match(ref.reference))
-            for ref in resolution.image_refs
-        ),
-    )
+    """Resolves the Dockerfile with the target's context, build args and platforms (and what its
+    repo base images hand down), then names the repo images among its image references."""
+    resolution, base_images = await _resolve(field_set, field_set.platforms_or_default(oci), (), repositories)
+    return ResolvedOciImage(address=field_set.address, resolution=resolution, base_images=base_images)
 
 
 def rules() -> Iterable[Rule]:

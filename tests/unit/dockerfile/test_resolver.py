@@ -10,7 +10,9 @@ import pytest
 from shipyard.dockerfile.dockerignore import DockerIgnore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.resolver import ResolvedDockerfile, platform_args, resolve_dockerfile
+from shipyard.dockerfile.platforms import InvalidPlatformError, platform_args
+from shipyard.dockerfile.resolved import ImageExport, OnbuildTrigger, ResolvedDockerfile
+from shipyard.dockerfile.resolver import resolve_dockerfile
 
 
 def resolve(
@@ -268,6 +270,17 @@ ERRORS = [
     ("bind_mount_source_missing", "FROM a\nRUN --mount=type=bind,source=scripts,target=/s /s/x\n", ["other"], {}, 2, "--mount source 'scripts' was not found", "bind mount"),
     ("stage_copying_from_itself", "FROM a AS one\nCOPY --from=one /x /y\n", [], {}, 2, "circular dependency detected on stage: one", "split"),
     ("unsupported_mount_type", "FROM a\nRUN --mount=type=nfs,target=/x true\n", [], {}, 2, "unsupported mount type 'nfs'", "bind"),
+    # BuildKit refuses duplicate stage names (build check DuplicateStageName, "results in an error").
+    ("duplicate_stage_name", "FROM a AS build\nRUN x\nFROM b AS build\nCOPY --from=build /x /x\n", [], {}, 3, "stage `build` defined twice, at lines 1 and 3", "unique"),
+    ("duplicate_stage_name_is_case_insensitive", "FROM a AS Build\nFROM b AS build\n", [], {}, 2, "defined twice, at lines 1 and 2", "rename"),
+    ("duplicate_stage_name_in_an_unused_stage", "FROM a AS x\nFROM b AS x\nFROM c\n", [], {}, 2, "stage `x` defined twice", "unique"),
+    # A substitution error in a global ARG default fails the build in BuildKit too.
+    ("global_arg_default_required_variable", "ARG V=${MISSING:?required}\nFROM a:$V\n", [], {}, 1, "MISSING: required", "build_args"),
+    # BuildKit parses the substituted FROM --platform with containerd's platforms.Parse.
+    ("from_platform_with_an_empty_component", "FROM --platform=linux//amd64 a\n", [], {}, 1, "invalid FROM --platform 'linux//amd64'", "--platform=linux/arm64"),
+    ("from_platform_from_an_arg", "ARG P=linux/amd64/v2/x\nFROM --platform=$P a\n", [], {}, 2, "'$P' (= 'linux/amd64/v2/x')", "$BUILDPLATFORM"),
+    ("from_platform_empty_after_substitution", "FROM a AS x\nFROM --platform=$NOPE b\n", [], {}, 2, "invalid FROM --platform", "NOPE has no value"),
+    ("global_arg_default_unterminated_brace", "ARG V=${X\nFROM a\n", [], {}, 1, "missing '}'", "substitution"),
 ]
 
 
@@ -385,3 +398,126 @@ def test_not_found_hint_spots_a_path_written_from_a_parent_directory() -> None:
     with pytest.raises(DockerfileError) as caught:
         resolve("FROM a\nCOPY apps/demo/src/ /src/\n", ["src/main.py"])
     assert "the context has 'src'" in caught.value.hint
+
+
+# (id, Dockerfile, context files, keyword arguments, fragment expected in a warning, or None for no warning)
+UNSET_WARNINGS = [
+    ("declared_arg_without_value", "FROM a\nARG APP\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x", "apps/api/y"], {}, "Dockerfile:3: COPY source 'apps/${APP}/' uses APP, which has no value"),
+    ("undeclared_variable", "FROM a\nCOPY apps/$APP/ /app/\n", ["apps/ui/x"], {}, "uses APP, which has no value"),
+    ("global_arg_not_redeclared_in_stage", "ARG APP=ui\nFROM a\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x"], {}, "uses APP"),
+    ("bind_mount_source", "FROM a\nRUN --mount=type=bind,source=$DIR,target=/s true\n", ["x"], {}, "RUN source '$DIR' uses DIR"),
+    ("default_given_in_the_substitution", "FROM a\nARG APP\nCOPY apps/${APP:-ui}/ /app/\n", ["apps/ui/x"], {}, None),
+    ("build_arg_sets_it", "FROM a\nARG APP\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x"], {"build_args": {"APP": "ui"}}, None),
+    ("arg_default_sets_it", "FROM a\nARG APP=ui\nCOPY apps/${APP}/ /app/\n", ["apps/ui/x"], {}, None),
+    ("escaped_dollar_is_no_variable", "FROM a\nCOPY \\$APP.txt /\n", ["$APP.txt"], {}, None),
+    ("copy_from_a_stage_reads_no_context", "FROM a AS b\nFROM c\nCOPY --from=b /$APP /x\n", [], {}, None),
+]
+
+
+@pytest.mark.parametrize(
+    "dockerfile,files,kwargs,fragment",
+    [w[1:] for w in UNSET_WARNINGS],
+    ids=[w[0] for w in UNSET_WARNINGS],
+)
+def test_unset_variable_in_a_context_path_is_a_warning(dockerfile: str, files: Sequence[str], kwargs: Dict[str, Any], fragment: Optional[str]) -> None:
+    warnings = resolve(dockerfile, files, **kwargs).warnings
+    unset = [w for w in warnings if "which has no value" in w]
+    if fragment is None:
+        assert unset == []
+    else:
+        assert len(unset) == 1 and fragment in unset[0], warnings
+
+
+def test_build_platform_decides_buildarch_and_from_platform() -> None:
+    dockerfile = "FROM --platform=$BUILDPLATFORM golang AS build\nARG BUILDARCH\nCOPY bin/${BUILDARCH}/tool /t\n"
+    files = ["bin/amd64/tool", "bin/arm64/tool"]
+    parsed = parse_dockerfile(dockerfile, "Dockerfile")
+    result = resolve_dockerfile(parsed, context_files=files, platforms=["linux/amd64"], build_platform="linux/aarch64")
+    assert result.copied_files == frozenset({"bin/arm64/tool"})
+    assert [r.platform for r in result.image_refs] == ["linux/arm64"]
+
+
+def _ignored_tools(rel: str) -> Optional[Tuple[str, str]]:
+    return ("the caller's listing ignores it", "un-ignore tools/") if rel == "tools" or rel.startswith("tools/") else None
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    ["FROM a\nCOPY tools/x /x\n", "FROM a\nCOPY tools/ /t/\n", "FROM a\nCOPY tools/*.sh /t/\n", "FROM a\nRUN --mount=type=bind,source=tools,target=/t true\n"],
+    ids=["literal_file", "directory", "wildcard_below_the_directory", "bind_mount_source"],
+)
+def test_a_source_the_caller_could_not_list_says_why(dockerfile: str) -> None:
+    parsed = parse_dockerfile(dockerfile, "Dockerfile")
+    with pytest.raises(DockerfileError) as caught:
+        resolve_dockerfile(parsed, context_files=["app.py"], unlisted_reason=_ignored_tools, context_dir_label="app")
+    assert caught.value.line == 2
+    assert "is in the build context 'app', but the caller's listing ignores it" in caught.value.message
+    assert caught.value.hint == "un-ignore tools/"
+
+
+def test_a_source_missing_for_real_is_still_not_found() -> None:
+    parsed = parse_dockerfile("FROM a\nCOPY other/x /x\n", "Dockerfile")
+    with pytest.raises(DockerfileError, match="was not found"):
+        resolve_dockerfile(parsed, context_files=["app.py"], unlisted_reason=_ignored_tools)
+
+
+# --- what an image hands to images built FROM it: ENV and ONBUILD (Dockerfile reference) ----------
+
+BASE_EXPORT = ImageExport(
+    "linux/amd64",
+    env=(("APP_HOME", "srv"),),
+    onbuild=(OnbuildTrigger("base/Dockerfile", 4, "COPY requirements.txt /req/"),),
+)
+
+# (id, Dockerfile, context files, base exports, expected copied files)
+INHERITED = [
+    ("env_of_the_base_image_is_substituted", "FROM acme/base\nCOPY ${APP_HOME}/x /x\n", ["srv/x", "x", "requirements.txt"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"srv/x", "requirements.txt"}),
+    ("onbuild_copy_reads_the_childs_context", "FROM acme/base\nRUN true\n", ["requirements.txt", "other"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"requirements.txt"}),
+    ("other_images_inherit_nothing", "FROM acme/other\nCOPY ${APP_HOME}/x /x\n", ["srv/x", "x"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"x"}),
+    ("a_stage_env_overrides_the_base_env", "FROM acme/base\nENV APP_HOME=opt\nCOPY ${APP_HOME}/x /x\n", ["srv/x", "opt/x", "requirements.txt"], {("acme/base", "linux/amd64"): BASE_EXPORT}, {"opt/x", "requirements.txt"}),
+    ("trigger_sees_the_base_env", "FROM acme/base\n", ["srv/a", "b"], {("acme/base", "linux/amd64"): ImageExport("linux/amd64", (("D", "srv"),), (OnbuildTrigger("b/Dockerfile", 2, "COPY ${D}/ /d/"),))}, {"srv/a"}),
+    # BuildKit runs the ONBUILD instructions of a stage in the stages built FROM it, not in itself.
+    ("onbuild_of_a_stage_runs_in_the_stage_built_from_it", "FROM a AS base\nONBUILD COPY x /x\nFROM base\nCOPY y /y\n", ["x", "y", "z"], {}, {"x", "y"}),
+    ("onbuild_does_not_run_in_its_own_stage", "FROM a AS base\nONBUILD COPY x /x\nCOPY y /y\n", ["x", "y"], {}, {"y"}),
+]
+
+
+@pytest.mark.parametrize("dockerfile,files,exports,expected", [c[1:] for c in INHERITED], ids=[c[0] for c in INHERITED])
+def test_env_and_onbuild_of_base_images_are_replayed(dockerfile: str, files: Sequence[str], exports: Dict[Tuple[str, str], ImageExport], expected: Set[str]) -> None:
+    parsed = parse_dockerfile(dockerfile, "app/Dockerfile")
+    result = resolve_dockerfile(parsed, context_files=files, platforms=["linux/amd64"], base_exports=exports)
+    assert result.copied_files == frozenset(expected)
+
+
+def test_base_exports_are_looked_up_for_the_platform_the_stage_runs_on() -> None:
+    arm = ImageExport("linux/arm64", onbuild=(OnbuildTrigger("b/Dockerfile", 2, "COPY arm /"),))
+    amd = ImageExport("linux/amd64", onbuild=(OnbuildTrigger("b/Dockerfile", 2, "COPY amd /"),))
+    exports = {("acme/tools", "linux/arm64"): arm, ("acme/tools", "linux/amd64"): amd}
+    parsed = parse_dockerfile("FROM --platform=$BUILDPLATFORM acme/tools\n", "app/Dockerfile")
+    result = resolve_dockerfile(parsed, context_files=["arm", "amd"], platforms=["linux/amd64"], build_platform="linux/arm64", base_exports=exports)
+    assert result.copied_files == frozenset({"arm"})
+
+
+def test_a_failing_trigger_is_reported_at_the_childs_from_naming_the_base_line() -> None:
+    parsed = parse_dockerfile("# app\nFROM acme/base\n", "app/Dockerfile")
+    with pytest.raises(DockerfileError) as caught:
+        resolve_dockerfile(parsed, context_files=[], platforms=["linux/amd64"], base_exports={("acme/base", "linux/amd64"): BASE_EXPORT})
+    assert str(caught.value).startswith("app/Dockerfile:2: COPY source 'requirements.txt' was not found")
+    assert "(from base/Dockerfile:4, run by the FROM on this line)" in str(caught.value)
+
+
+def test_exports_hold_env_not_args_and_the_last_stages_onbuild() -> None:
+    dockerfile = "FROM python AS s1\nENV A=1\nONBUILD RUN s1-only\nFROM s1\nARG X=1\nENV B=${A}2\nONBUILD COPY . /app\n"
+    result = resolve(dockerfile, [], platforms=["linux/amd64", "linux/arm64"])
+    assert [e.platform for e in result.exports] == ["linux/amd64", "linux/arm64"]
+    export = result.exports[0]
+    assert export.env == (("A", "1"), ("B", "12"))
+    assert [(t.path, t.line, t.text) for t in export.onbuild] == [("apps/demo/Dockerfile", 7, "COPY . /app")]
+
+
+@pytest.mark.parametrize("kwargs", [{"platforms": ["linux/amd64/v2/x"]}, {"build_platform": "linux//arm64"}], ids=["target", "build"])
+def test_malformed_platform_arguments_are_not_blamed_on_the_dockerfile(kwargs: Dict[str, Any]) -> None:
+    parsed = parse_dockerfile("FROM a\n", "Dockerfile")
+    with pytest.raises(InvalidPlatformError) as caught:
+        resolve_dockerfile(parsed, context_files=[], **kwargs)
+    assert not isinstance(caught.value, DockerfileError) and "Dockerfile" not in str(caught.value)
