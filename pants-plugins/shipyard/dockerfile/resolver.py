@@ -66,6 +66,7 @@ from shipyard.dockerfile.paths import (
     segment_regex,
     split_wildcards,
 )
+from shipyard.dockerfile.stage_typos import misspelt_stage
 from shipyard.dockerfile.substitution import (
     Expansion,
     ShellLexError,
@@ -590,6 +591,15 @@ class _Resolver:
         named = self.by_name.get(value.lower())
         if named is not None:
             return _Dep(named, None)
+        typo = misspelt_stage(value, self.by_name)
+        if typo is not None:
+            stage_line = self.stages[self.by_name[typo]].from_ins.line
+            raise self.error(
+                ins,
+                f"{what.rstrip('=')} {value!r} names no stage; did you mean the stage {typo!r} (line {stage_line})?",
+                f"write {typo}; if you do mean the image {value!r}, give it a tag ({value}:latest) "
+                "so it is not taken for a misspelt stage",
+            )
         return _Dep(None, value)
 
     def _mounts(self, ins: Instruction) -> List[_Mount]:
