@@ -11,6 +11,7 @@ from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import FieldSet
 from pants.util.frozendict import FrozenDict
 
+from shipyard.image_ref import NearMiss
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
     OciImageBuildArgsField,
@@ -50,6 +51,9 @@ class BaseImage:
     kind: str
     line: int
     image: Optional[Address]  # the repo's `oci_image` it names, or None for an external image
+    # For an external image that looks first-party (a repo image's namespace or registry): the
+    # nearest repo image, which the user was warned about.
+    near_miss: Optional[NearMiss[Address]] = None
 
 
 @dataclass(frozen=True)
@@ -80,14 +84,20 @@ async def resolve_oci_image(
             platforms=field_set.platforms_or_default(oci),
         ),
     )
-    matcher = repositories.matcher()
+    # One answer (and at most one warning) per reference and line, whatever the platforms.
+    matched: dict[tuple[str, int], tuple[Optional[Address], Optional[NearMiss[Address]]]] = {}
+    for ref in resolution.image_refs:
+        if (ref.reference, ref.line) not in matched:
+            where = f"{resolution.dockerfile_path}:{ref.line}"
+            image = repositories.match(ref.reference, where)
+            miss = None if image else repositories.check_near_miss(ref.reference, where)
+            matched[(ref.reference, ref.line)] = (image, miss)
+    base_images = [
+        BaseImage(ref.reference, ref.kind, ref.line, *matched[(ref.reference, ref.line)])
+        for ref in resolution.image_refs
+    ]
     return ResolvedOciImage(
-        address=field_set.address,
-        resolution=resolution,
-        base_images=tuple(
-            BaseImage(ref.reference, ref.kind, ref.line, matcher.match(ref.reference))
-            for ref in resolution.image_refs
-        ),
+        address=field_set.address, resolution=resolution, base_images=tuple(base_images)
     )
 
 
