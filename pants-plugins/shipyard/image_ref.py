@@ -301,7 +301,7 @@ class RepositoryMatcher(Generic[K]):
         the namespace of one of them, e.g. `tinyolly/pyhton-base` beside `tinyolly/python-base`,
         or under a configured registry address): the closest repo image. None otherwise."""
         ref = _parse_reference(reference_text)
-        if ref is None or ref.canonical_name() in self._claims:
+        if ref is None or not self._claims or ref.canonical_name() in self._claims:
             return None
         canonical = ref.canonical_name()
         namespace = canonical.rpartition("/")[0]

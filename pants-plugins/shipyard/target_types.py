@@ -84,6 +84,10 @@ class OciImageRepositoryField(StringField):
         repository (`FROM tinyolly/ui:latest`, `FROM ghcr.io/acme/tinyolly/ui`, an `image:` in a
         chart's values) are inferred as dependencies on this image. Registries are configured once,
         in `[oci].registries`.
+
+        Two images may share a repository (e.g. a compose and a k8s variant); only a reference that
+        names both is an error. Tell them apart by writing a registry into one `repository`
+        (`repository="ghcr.io/acme/demo"`), or give one of them `aliases` to be referenced by.
         """
     )
 

@@ -306,6 +306,10 @@ def test_aliases_match_like_the_repository(reference: str, expected: Optional[st
     assert matcher.match(reference) == expected
 
 
+def test_no_near_miss_without_images_even_under_a_configured_registry() -> None:
+    assert RepositoryMatcher({}, {"ghcr": "ghcr.io/acme"}).near_miss("ghcr.io/acme/x") is None
+
+
 def test_an_alias_shared_with_another_image_is_ambiguous_only_when_used() -> None:
     matcher = RepositoryMatcher(
         {"a": "tinyolly/a", "b": "tinyolly/b"}, {}, {"a": ["team/base"], "b": ["team/base"]}
