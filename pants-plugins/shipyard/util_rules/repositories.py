@@ -59,6 +59,12 @@ class ImageRepositories:
         except AmbiguousReferenceError as e:
             raise AmbiguousImageReferenceError(f"{where}: {e}") from None
 
+    def shares_repository(self, address: Address) -> bool:
+        """Whether another image has the same `repository` as the image at `address` (then they
+        need separate output directories)."""
+        repository = self.repositories[address]
+        return any(a != address and r == repository for a, r in self.repositories.items())
+
     def check_near_miss(self, reference: str, where: str) -> Optional[NearMiss[Address]]:
         """Warns when `reference`, which names no repo image, looks like it means one (a typo or a
         missing alias would otherwise make it an external image without a word); returns the

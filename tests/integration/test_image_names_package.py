@@ -1,13 +1,14 @@
-"""`./pants package` of an image built FROM another name (an alias) of a repo image: it is built on
-that image as built in the same run, never pulled (issue 8: `FROM team/python-base:latest` in
-compose-era app Dockerfiles, the base published as `tinyolly/python-base`)."""
+"""`./pants package` and image names (issue 8): an image built FROM another name (an alias) of a repo
+image is built on that image as built in the same run, never pulled (`FROM team/python-base:latest`
+in compose-era app Dockerfiles, the base published as `tinyolly/python-base`); two images building
+one repository are both packaged."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.e2e.conftest import PantsRepo
-from tests.integration.test_package import builds, both, layout, repo  # noqa: F401 (fixture)
+from tests.integration.test_package import Layout, builds, both, layout, repo  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,3 +31,17 @@ def test_image_from_an_alias_is_built_on_this_runs_base(repo: PantsRepo) -> None
             assert len(ui) > len(base) and ui[: len(base)] == base, f"ui/{arch} is not built on this run's base"
     finally:
         repo.git("checkout", "-q", "--", ".")
+
+
+def test_two_images_with_one_repository_are_both_packaged(repo: PantsRepo) -> None:  # noqa: F811
+    for flavour in ("compose", "k8s"):
+        repo.write(f"deploy/{flavour}/BUILD", 'oci_image(name="frontend", repository="demo-frontend")\n')
+        repo.write(f"deploy/{flavour}/Dockerfile", f"FROM busybox:1.35\nLABEL flavour={flavour}\n")
+    try:
+        repo.run("package", "deploy::", timeout=1800)
+        for flavour in ("compose", "k8s"):
+            image = Layout(repo.root / "dist/images/demo-frontend" / f"deploy.{flavour}.frontend" / "oci")
+            for arch in ("amd64", "arm64"):
+                assert image.config(arch)["config"]["Labels"]["flavour"] == flavour
+    finally:
+        repo.git("clean", "-fdq", "deploy")
