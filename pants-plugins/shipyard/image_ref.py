@@ -207,9 +207,8 @@ class AmbiguousReferenceError(ValueError):
         images = " and ".join(f"{key} (as {name!r})" for key, name in self.candidates)
         return (
             f"the image reference {self.reference!r} is ambiguous: it names both {images}. "
-            "Give one of them another `repository`, or tell them apart in the reference: spell "
-            "out the registry of an image whose `repository` names one, or use one of an image's "
-            "`aliases`."
+            "Give one of them another `repository`, or reference the one you mean by a name only "
+            "it has (add it to that image's `aliases`)."
         )
 
 

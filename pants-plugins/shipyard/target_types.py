@@ -85,9 +85,9 @@ class OciImageRepositoryField(StringField):
         chart's values) are inferred as dependencies on this image. Registries are configured once,
         in `[oci].registries`.
 
-        Two images may share a repository (e.g. a compose and a k8s variant); only a reference that
-        names both is an error. Tell them apart by writing a registry into one `repository`
-        (`repository="ghcr.io/acme/demo"`), or give one of them `aliases` to be referenced by.
+        Two images may share a repository (e.g. a compose and a k8s variant of one app); only a
+        reference that names both is an error, naming both targets and the reference's file and
+        line. Reference one of them by a name only it has instead: one of its `aliases`.
         """
     )
 
