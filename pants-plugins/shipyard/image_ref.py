@@ -250,6 +250,7 @@ class RepositoryMatcher(Generic[K]):
         images: Mapping[K, str],
         registries: Mapping[str, str],
         aliases: Optional[Mapping[K, Sequence[str]]] = None,
+        external: Sequence[str] = (),
     ) -> None:
         addresses = {
             alias: _registry_address(alias, address) for alias, address in registries.items()
@@ -259,6 +260,8 @@ class RepositoryMatcher(Generic[K]):
             p for p in map(_canonical_prefix, addresses.values()) if p is not None
         }
         self._namespaces: Set[str] = set()
+        # Names declared external although they look first-party: exact, or `namespace/*`.
+        self._external = {_external_name(name) for name in external}
         for key, repository in images.items():
             for name in (repository, *((aliases or {}).get(key, ()))):
                 ref = _repository_ref(key, name)
@@ -303,6 +306,10 @@ class RepositoryMatcher(Generic[K]):
         if ref is None or not self._claims or ref.canonical_name() in self._claims:
             return None
         canonical = ref.canonical_name()
+        if canonical in self._external or any(
+            canonical.startswith(name) for name in self._external if name.endswith("/")
+        ):
+            return None
         namespace = canonical.rpartition("/")[0]
         if namespace in self._namespaces:
             why = f"it is in the namespace {_display(namespace)!r} of this repository's images"
@@ -334,6 +341,20 @@ def _display(canonical_namespace: str) -> str:
     """`docker.io/tinyolly` -> `tinyolly`: a Docker Hub namespace as users write it."""
     registry, _, rest = canonical_namespace.partition("/")
     return rest if registry == DOCKER_HUB and rest else canonical_namespace
+
+
+def _external_name(name: str) -> str:
+    """A declared external image as a canonical name, or, for `namespace/*`, the canonical prefix
+    (ending in `/`) of the names under it."""
+    stripped = name.strip()
+    namespace = stripped.endswith("/*")
+    try:
+        ref = ImageRef.parse(f"{stripped[:-2]}/x" if namespace else stripped)
+    except InvalidImageReference as e:
+        raise ValueError(f"external image {name!r}: {e}") from e
+    if ref.tag is not None or ref.digest is not None:
+        raise ValueError(f"external image {name!r} must not include a tag or digest; use {ref.name!r}")
+    return ref.canonical_name()[: -len("x")] if namespace else ref.canonical_name()
 
 
 def _canonical_prefix(address: str) -> Optional[str]:

@@ -379,3 +379,19 @@ def test_empty_names_are_field_errors(rule_runner: RuleRunner, build: str, messa
     rule_runner.write_files({"app/BUILD": build, "app/Dockerfile": "FROM scratch\n"})
     with engine_error(InvalidTargetException, contains=f"app/BUILD:1: {message}"):
         rule_runner.get_target(Address("app", target_name="app"))
+
+
+def test_an_image_declared_external_is_not_warned_about(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    rule_runner.set_options(['--oci-external-images=["tinyolly/otel-collector"]'])
+    rule_runner.write_files(
+        {
+            "base/BUILD": 'oci_image(name="base", repository="tinyolly/python-base")\n',
+            "base/Dockerfile": "FROM debian:bookworm\n",
+            "app/BUILD": 'oci_image(name="app")\n',
+            "app/Dockerfile": "FROM tinyolly/otel-collector:0.9\n",
+        }
+    )
+    assert infer(rule_runner, Address("app", target_name="app")) == set()
+    assert [r for r in caplog.records if r.name == "shipyard.util_rules.repositories"] == []

@@ -398,3 +398,31 @@ def test_same_key_may_be_reached_through_several_spellings() -> None:
         {"ui": "tinyolly/ui"}, {"hub": "docker.io", "idx": "index.docker.io"}
     )
     assert matcher.match("index.docker.io/tinyolly/ui") == "ui"
+
+
+@pytest.mark.parametrize(
+    "external, reference, warned",
+    [
+        pytest.param(["tinyolly/otel-collector"], "tinyolly/otel-collector:0.9", False, id="exact-name"),
+        pytest.param(["docker.io/tinyolly/otel-collector"], "tinyolly/otel-collector", False, id="docker-hub-spelling"),
+        pytest.param(["tinyolly/vendor/*"], "tinyolly/vendor/redis:7", False, id="namespace"),
+        pytest.param(["tinyolly/vendor/*"], "tinyolly/vendorx", True, id="namespace-is-not-a-prefix-of-a-name"),
+        pytest.param(["ghcr.io/acme/*"], "ghcr.io/acme/anything", False, id="registry-path"),
+        pytest.param(["tinyolly/otel-collector"], "tinyolly/pyhton-base", True, id="other-names-still-warn"),
+    ],
+)
+def test_declared_external_images_are_no_near_miss(external, reference: str, warned: bool) -> None:
+    matcher = RepositoryMatcher(NEAR_IMAGES, NEAR_REGISTRIES, external=external)
+    assert (matcher.near_miss(reference) is not None) == warned
+
+
+@pytest.mark.parametrize(
+    "external, message",
+    [
+        pytest.param(["tinyolly/x:1.0"], "must not include a tag", id="tag"),
+        pytest.param(["Tinyolly/X"], "lower-case", id="invalid-name"),
+    ],
+)
+def test_invalid_external_image_is_a_configuration_error(external, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RepositoryMatcher(NEAR_IMAGES, {}, external=external)

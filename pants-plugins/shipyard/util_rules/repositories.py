@@ -34,15 +34,18 @@ class ImageRepositories:
     repositories: FrozenDict[Address, str]
     registries: FrozenDict[str, str]
     aliases: FrozenDict[Address, tuple[str, ...]] = FrozenDict()
+    external_images: tuple[str, ...] = ()  # `[oci].external_images`: no near-miss warning
 
     @cached_property
     def _matcher(self) -> RepositoryMatcher[Address]:
         try:
-            return RepositoryMatcher(self.repositories, self.registries, self.aliases)
+            return RepositoryMatcher(
+                self.repositories, self.registries, self.aliases, self.external_images
+            )
         except ValueError as e:
             raise RepositoryConfigurationError(
                 f"{e}\n(`repository` and `aliases` fields of `oci_image` targets; "
-                "`[oci].registries` in pants.toml)"
+                "`[oci].registries` and `[oci].external_images` in pants.toml)"
             ) from e
 
     def matcher(self) -> RepositoryMatcher[Address]:
@@ -74,7 +77,8 @@ class ImageRepositories:
             logger.warning(
                 f"{where}: {reference!r} names no image of this repository, so it is used as an "
                 f"external image, but {miss.why}. Did you mean {miss.name!r} ({miss.key})? Correct "
-                f"the reference, or add the name to `aliases` of the image it means."
+                "the reference, or add the name to `aliases` of the image it means; if it is "
+                "external, list it in `[oci].external_images` in pants.toml."
             )
         return miss
 
@@ -89,6 +93,7 @@ async def index_image_repositories(all_targets: AllTargets, oci: OciSubsystem) -
             {t.address: t[OciImageRepositoryField].repository(t.address) for t in images}
         ),
         registries=FrozenDict(oci.registries),
+        external_images=tuple(oci.external_images),
         aliases=FrozenDict(
             {
                 t.address: tuple(t[OciImageAliasesField].value or ())
