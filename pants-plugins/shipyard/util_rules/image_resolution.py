@@ -84,20 +84,35 @@ async def resolve_oci_image(
             platforms=field_set.platforms_or_default(oci),
         ),
     )
-    # One answer (and at most one warning) per reference and line, whatever the platforms.
+    return ResolvedOciImage(
+        address=field_set.address,
+        resolution=resolution,
+        base_images=name_base_images(resolution, repositories),
+    )
+
+
+def name_base_images(
+    resolution: DockerfileResolution, repositories: ImageRepositories, warn: bool = True
+) -> tuple[BaseImage, ...]:
+    """The Dockerfile's image references, each with the repo image it names (an ambiguous one is
+    an error with its line) and, with `warn`, a warning for one that looks first-party but names
+    none. One answer per reference and line, whatever the platforms."""
     matched: dict[tuple[str, int], tuple[Optional[Address], Optional[NearMiss[Address]]]] = {}
     for ref in resolution.image_refs:
         if (ref.reference, ref.line) not in matched:
             where = f"{resolution.dockerfile_path}:{ref.line}"
             image = repositories.match(ref.reference, where)
-            miss = None if image else repositories.check_near_miss(ref.reference, where)
+            miss = None
+            if image is None:
+                miss = (
+                    repositories.check_near_miss(ref.reference, where)
+                    if warn
+                    else repositories.matcher().near_miss(ref.reference)
+                )
             matched[(ref.reference, ref.line)] = (image, miss)
-    base_images = [
+    return tuple(
         BaseImage(ref.reference, ref.kind, ref.line, *matched[(ref.reference, ref.line)])
         for ref in resolution.image_refs
-    ]
-    return ResolvedOciImage(
-        address=field_set.address, resolution=resolution, base_images=tuple(base_images)
     )
 
 
