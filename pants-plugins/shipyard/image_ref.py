@@ -10,9 +10,10 @@ Plain Python: nothing here knows about Pants.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
-from typing import Dict, Generic, Hashable, Mapping, Optional, Tuple, TypeVar
+from typing import Dict, Generic, Hashable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
 #: Registry spellings that all mean Docker Hub.
 DOCKER_HUB_REGISTRIES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -49,10 +50,6 @@ class InvalidImageReference(ValueError):
 
     def __str__(self) -> str:
         return f"invalid image reference {self.text!r}: {self.reason}"
-
-
-class RepositoryConflictError(ValueError):
-    """Two images of the repo claim the same repository name, so references to it are ambiguous."""
 
 
 @dataclass(frozen=True)
@@ -202,56 +199,182 @@ def _check_repository(text: str, repository: str) -> None:
 
 K = TypeVar("K", bound=Hashable)
 
+# How a name was claimed: as written in `repository`/`aliases` (explicit), or by putting one of the
+# `[oci].registries` addresses in front (derived). An explicit claim wins over a derived one, so a
+# repository that spells out its registry is told apart from a bare one pushed to that registry.
+_EXPLICIT, _DERIVED = 0, 1
+
+
+class AmbiguousReferenceError(ValueError):
+    """An image reference names two or more of the repo's images (same repository or alias)."""
+
+    def __init__(self, reference: str, candidates: Sequence[Tuple[Hashable, str]]) -> None:
+        super().__init__(reference, tuple(candidates))
+        self.reference = reference
+        self.candidates = tuple(candidates)  # (key, the name it was matched by)
+
+    def __str__(self) -> str:
+        images = " and ".join(f"{key} (as {name!r})" for key, name in self.candidates)
+        return (
+            f"the image reference {self.reference!r} is ambiguous: it names both {images}. "
+            "Give one of them another `repository`, or reference the one you mean by a name only "
+            "it has (add it to that image's `aliases`)."
+        )
+
+
+@dataclass(frozen=True)
+class NearMiss(Generic[K]):
+    """The repo image closest to a reference that looks first-party but names none of them."""
+
+    key: K
+    name: str  # the image's name as a reference would spell it, e.g. `tinyolly/python-base`
+    why: str  # what makes the reference look first-party, e.g. "the namespace `tinyolly`"
+
+
+@dataclass(frozen=True)
+class _Claim(Generic[K]):
+    key: K
+    name: str  # as the user would write it: the repository/alias, or `<registry address>/<it>`
+    rank: int
+
 
 class RepositoryMatcher(Generic[K]):
     """Finds which of the repo's images an image reference names.
 
     `images` maps a key (e.g. a target address) to the image's repository (`tinyolly/ui`, or with a
-    host, `ghcr.io/acme/tinyolly/ui`). `registries` maps an alias to an address the images are
-    pushed to, possibly with a port and a path prefix (`ghcr.io/acme`, `localhost:5000`).
+    host, `ghcr.io/acme/tinyolly/ui`); `aliases` maps a key to other names the same image is built
+    as (`team/ui`), matched exactly like the repository. `registries` maps an alias to an address
+    the images are pushed to, possibly with a port and a path prefix (`ghcr.io/acme`,
+    `localhost:5000`).
 
-    A reference (tag and digest ignored) names an image when it is the repository itself, the
-    repository under one of the registry addresses, or a Docker Hub spelling of it
+    A reference (tag and digest ignored) names an image when it is one of its names itself, the
+    name under one of the registry addresses, or a Docker Hub spelling of it
     (`docker.io/tinyolly/ui`, `index.docker.io/library/busybox`). References with unexpanded
-    template syntax never match: their real value is unknown.
+    template syntax never match: their real value is unknown. Two images may share a name; only a
+    reference that names both is an error (`AmbiguousReferenceError`), and a name written out
+    (repository or alias) wins over one made by prefixing a registry address.
     """
 
-    def __init__(self, images: Mapping[K, str], registries: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        images: Mapping[K, str],
+        registries: Mapping[str, str],
+        aliases: Optional[Mapping[K, Sequence[str]]] = None,
+        external: Sequence[str] = (),
+    ) -> None:
         addresses = {
             alias: _registry_address(alias, address) for alias, address in registries.items()
         }
-        self._names: Dict[str, Tuple[K, str]] = {}
+        self._claims: Dict[str, List[_Claim[K]]] = {}
+        self._registry_prefixes = {
+            p for p in map(_canonical_prefix, addresses.values()) if p is not None
+        }
+        self._namespaces: Set[str] = set()
+        # Names declared external although they look first-party: exact, or `namespace/*`.
+        self._external = {_external_name(name) for name in external}
         for key, repository in images.items():
-            ref = _repository_ref(key, repository)
-            spellings = {ref.canonical_name()}
-            if ref.registry is None:
-                for alias, address in addresses.items():
-                    spellings.add(_prefixed_name(alias, address, ref.repository))
-            for spelling in sorted(spellings):
-                self._claim(spelling, key, repository)
+            for name in (repository, *((aliases or {}).get(key, ()))):
+                ref = _repository_ref(key, name)
+                self._claim(ref.canonical_name(), _Claim(key, name, _EXPLICIT))
+                if ref.registry is None:
+                    for alias, address in addresses.items():
+                        spelling = _prefixed_name(alias, address, ref.repository)
+                        self._claim(spelling, _Claim(key, f"{address}/{ref.repository}", _DERIVED))
 
-    def _claim(self, spelling: str, key: K, repository: str) -> None:
-        previous = self._names.get(spelling)
-        if previous is not None and previous[0] != key:
-            other_key, other_repository = previous
-            raise RepositoryConflictError(
-                f"images {other_key} (repository {other_repository!r}) and {key} "
-                f"(repository {repository!r}) both claim the image name {spelling!r}, so "
-                "references to it are ambiguous. Give one of them a different repository."
-            )
-        self._names[spelling] = (key, repository)
+    def _claim(self, spelling: str, claim: _Claim[K]) -> None:
+        claims = self._claims.setdefault(spelling, [])
+        if all(c.key != claim.key for c in claims):
+            claims.append(claim)
+        elif claim.rank < min(c.rank for c in claims if c.key == claim.key):
+            claims[:] = [c for c in claims if c.key != claim.key] + [claim]
+        namespace = spelling.rpartition("/")[0]
+        if namespace != f"{DOCKER_HUB}/library":
+            self._namespaces.add(namespace)
 
     def match(self, reference_text: str) -> Optional[K]:
         """The key of the image `reference_text` names, or None (external image, template, or not
-        a valid reference)."""
-        if has_template_syntax(reference_text):
+        a valid reference). Raises `AmbiguousReferenceError` when it names two images."""
+        ref = _parse_reference(reference_text)
+        if ref is None:
             return None
-        try:
-            ref = ImageRef.parse(reference_text.strip())
-        except InvalidImageReference:
+        claims = self._claims.get(ref.canonical_name(), [])
+        if not claims:
             return None
-        found = self._names.get(ref.canonical_name())
-        return found[0] if found is not None else None
+        best = min(c.rank for c in claims)
+        winners = sorted((c for c in claims if c.rank == best), key=lambda c: str(c.key))
+        if len(winners) > 1:
+            raise AmbiguousReferenceError(
+                reference_text.strip(), [(c.key, c.name) for c in winners]
+            )
+        return winners[0].key
+
+    def near_miss(self, reference_text: str) -> Optional[NearMiss[K]]:
+        """For a reference that names none of the repo's images but looks like it should (it is in
+        the namespace of one of them, e.g. `tinyolly/pyhton-base` beside `tinyolly/python-base`,
+        or under a configured registry address): the closest repo image. None otherwise."""
+        ref = _parse_reference(reference_text)
+        if ref is None or not self._claims or ref.canonical_name() in self._claims:
+            return None
+        canonical = ref.canonical_name()
+        if canonical in self._external or any(
+            canonical.startswith(name) for name in self._external if name.endswith("/")
+        ):
+            return None
+        namespace = canonical.rpartition("/")[0]
+        if namespace in self._namespaces:
+            why = f"it is in the namespace {_display(namespace)!r} of this repository's images"
+        else:
+            prefix = next(
+                (p for p in sorted(self._registry_prefixes) if canonical.startswith(p + "/")), None
+            )
+            if prefix is None:
+                return None
+            why = f"it is under the registry {prefix!r} of `[oci].registries`"
+        spelling = max(
+            self._claims,
+            key=lambda s: (difflib.SequenceMatcher(None, canonical, s).ratio(), s),
+        )
+        claim = min(self._claims[spelling], key=lambda c: (c.rank, str(c.key)))
+        return NearMiss(claim.key, claim.name, why)
+
+
+def _parse_reference(reference_text: str) -> Optional[ImageRef]:
+    if has_template_syntax(reference_text):
+        return None
+    try:
+        return ImageRef.parse(reference_text.strip())
+    except InvalidImageReference:
+        return None
+
+
+def _display(canonical_namespace: str) -> str:
+    """`docker.io/tinyolly` -> `tinyolly`: a Docker Hub namespace as users write it."""
+    registry, _, rest = canonical_namespace.partition("/")
+    return rest if registry == DOCKER_HUB and rest else canonical_namespace
+
+
+def _external_name(name: str) -> str:
+    """A declared external image as a canonical name, or, for `namespace/*`, the canonical prefix
+    (ending in `/`) of the names under it."""
+    stripped = name.strip()
+    namespace = stripped.endswith("/*")
+    try:
+        ref = ImageRef.parse(f"{stripped[:-2]}/x" if namespace else stripped)
+    except InvalidImageReference as e:
+        raise ValueError(f"external image {name!r}: {e}") from e
+    if ref.tag is not None or ref.digest is not None:
+        raise ValueError(f"external image {name!r} must not include a tag or digest; use {ref.name!r}")
+    return ref.canonical_name()[: -len("x")] if namespace else ref.canonical_name()
+
+
+def _canonical_prefix(address: str) -> Optional[str]:
+    """A registry address as the start of canonical names (`index.docker.io/acme` gives
+    `docker.io/acme`); None for Docker Hub as a whole, which says nothing about who owns an image."""
+    try:
+        prefix = ImageRef.parse(f"{address}/x").canonical_name()[: -len("/x")]
+    except InvalidImageReference:
+        return None
+    return None if prefix == f"{DOCKER_HUB}/library" else prefix
 
 
 def _repository_ref(key: Hashable, repository: str) -> ImageRef:

@@ -9,7 +9,7 @@ chart affected only by files it really uses.
 from __future__ import annotations
 
 import posixpath
-from typing import Optional
+from typing import Iterable, Optional, Tuple
 
 from pants.engine.addresses import Address
 from pants.engine.target import (
@@ -86,12 +86,55 @@ class OciImageRepositoryField(StringField):
         repository (`FROM tinyolly/ui:latest`, `FROM ghcr.io/acme/tinyolly/ui`, an `image:` in a
         chart's values) are inferred as dependencies on this image. Registries are configured once,
         in `[oci].registries`.
+
+        Two images may share a repository (e.g. a compose and a k8s variant of one app); only a
+        reference that names both is an error, naming both targets and the reference's file and
+        line. Reference one of them by a name only it has instead: one of its `aliases`.
         """
     )
+
+    @classmethod
+    def compute_value(cls, raw_value: Optional[str], address: Address) -> Optional[str]:
+        value = super().compute_value(raw_value, address)
+        if value is not None and not value.strip():
+            raise InvalidFieldException(
+                f"The `{cls.alias}` field of {address} is empty. Name the repository the image is "
+                f'published as, e.g. `{cls.alias}="{address.target_name}"`, or remove the field '
+                "to use the target's name."
+            )
+        return value
 
     def repository(self, address: Address) -> str:
         """The configured repository, or the target name when none is set."""
         return self.value or address.target_name
+
+
+class OciImageAliasesField(StringSequenceField):
+    alias = "aliases"
+    help = help_text(
+        """
+        Other names this image is built as, besides its `repository` (which is what it is
+        published as). Each is matched exactly like `repository`, with or without a registry.
+
+        Example: a base published as `repository="tinyolly/python-base"` but tagged
+        `team/python-base` by a compose file, with `FROM team/python-base:latest` in the app
+        Dockerfiles: `aliases=["team/python-base"]` makes those FROM lines depend on this image,
+        and `package` builds them on it. Names only, without a tag or digest.
+        """
+    )
+
+    @classmethod
+    def compute_value(
+        cls, raw_value: Optional[Iterable[str]], address: Address
+    ) -> Optional[Tuple[str, ...]]:
+        value = super().compute_value(raw_value, address)
+        for name in value or ():
+            if not name.strip():
+                raise InvalidFieldException(
+                    f"The `{cls.alias}` field of {address} has an empty name. Remove it, or write "
+                    'the other name the image is built as, e.g. `aliases=["team/python-base"]`.'
+                )
+        return value
 
 
 class OciImageBuildArgsField(DictStringToStringField):
@@ -155,6 +198,7 @@ class OciImageTarget(Target):
         OciImageDockerfileField,
         OciImageContextField,
         OciImageRepositoryField,
+        OciImageAliasesField,
         OciImageBuildArgsField,
         OciImageTargetStageField,
         OciImagePlatformsField,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 PYTHON_BASE = "dockerfiles:python-base"
 UI = "dockerfiles:ui"
@@ -52,16 +52,27 @@ def create(path: str, text: str) -> Apply:
     return apply
 
 
+def in_order(*steps: Apply) -> Apply:
+    def apply(root: Path) -> None:
+        for step in steps:
+            step(root)
+
+    return apply
+
+
 @dataclass(frozen=True)
 class Edit:
     name: str
     apply: Apply
     affected: frozenset[str]
     why: str
+    # Changes committed before the edit (a repository shape the example does not have); the edit
+    # is then measured against that commit, and the work tree is reset to the base afterwards.
+    setup: Optional[Apply] = None
 
 
-def edit(name: str, apply: Apply, affected: set[str], why: str) -> Edit:
-    return Edit(name, apply, frozenset(affected), why)
+def edit(name: str, apply: Apply, affected: set[str], why: str, setup: Optional[Apply] = None) -> Edit:
+    return Edit(name, apply, frozenset(affected), why, setup)
 
 
 CORPUS: tuple[Edit, ...] = (
@@ -240,6 +251,28 @@ CORPUS: tuple[Edit, ...] = (
         append("pants.toml", "\n# edited\n"),
         set(ALL_IMAGES_AND_CHARTS),
         "[oci] options live there; we choose to over-approximate (see util_rules/oci_config.py)",
+    ),
+    edit(
+        "base_edited_under_an_alias",
+        append("dockerfiles/Dockerfile.python-base", "\nLABEL edited=1\n"),
+        {PYTHON_BASE, UI, RECEIVER, TINYOLLY},
+        "ui is built FROM team/python-base, an alias of python-base (compose-era local tag)",
+        setup=in_order(
+            replace("dockerfiles/BUILD", 'repository="tinyolly/python-base",', 'repository="tinyolly/python-base",\n    aliases=["team/python-base"],'),
+            replace("dockerfiles/Dockerfile.ui", "FROM tinyolly/python-base:latest", "FROM team/python-base:latest"),
+        ),
+    ),
+    edit(
+        "image_sharing_a_repository_edited",
+        append("deploy/k8s/Dockerfile", "\nLABEL edited=1\n"),
+        {"deploy/k8s:frontend"},
+        "two images build demo-frontend; nothing names it, so neither is ambiguous",
+        setup=in_order(
+            create("deploy/compose/BUILD", 'oci_image(name="frontend", repository="demo-frontend")\n'),
+            create("deploy/compose/Dockerfile", "FROM busybox:1.36\nLABEL flavour=compose\n"),
+            create("deploy/k8s/BUILD", 'oci_image(name="frontend", repository="demo-frontend")\n'),
+            create("deploy/k8s/Dockerfile", "FROM busybox:1.36\nLABEL flavour=k8s\n"),
+        ),
     ),
     edit(
         "unrelated_new_file",

@@ -44,11 +44,16 @@ def test_the_corpus_is_large_and_varied() -> None:
 
 @pytest.mark.parametrize("edit", CORPUS, ids=[e.name for e in CORPUS])
 def test_changed_since_names_exactly_the_affected_targets(corpus_repo: PantsRepo, edit: Edit) -> None:
-    corpus_repo.git("checkout", "-q", "--", ".")
+    base = corpus_repo.git("rev-parse", "HEAD").strip()
+    corpus_repo.git("reset", "-q", "--hard", base)
     corpus_repo.git("clean", "-fdq")
-    edit.apply(corpus_repo.root)
     try:
+        if edit.setup is not None:
+            edit.setup(corpus_repo.root)
+            corpus_repo.git("add", "-A")
+            corpus_repo.git("commit", "-q", "-m", f"setup for {edit.name}")
+        edit.apply(corpus_repo.root)
         assert affected_images_and_charts(corpus_repo) == set(edit.affected), edit.why
     finally:
-        corpus_repo.git("checkout", "-q", "--", ".")
+        corpus_repo.git("reset", "-q", "--hard", base)
         corpus_repo.git("clean", "-fdq")

@@ -17,7 +17,7 @@ from shipyard.dependency_inference.chart_dependencies import (
 )
 from shipyard.util_rules.chart_resolution import HelmChartFieldSet, InvalidChartError
 from shipyard.util_rules.file_owners import UnownedFilesError
-from shipyard.util_rules.repositories import RepositoryConfigurationError
+from shipyard.util_rules.repositories import AmbiguousImageReferenceError
 
 
 @pytest.fixture
@@ -150,14 +150,53 @@ def test_malformed_values_names_file_and_line(rule_runner: RuleRunner) -> None:
         infer(rule_runner, Address("c", target_name="c"))
 
 
-def test_two_images_claiming_one_repository_is_an_error(rule_runner: RuleRunner) -> None:
+def test_two_images_sharing_a_repository_fail_only_the_chart_naming_it(rule_runner: RuleRunner) -> None:
     rule_runner.write_files(
         {
             "a/BUILD": 'oci_image(name="x", repository="tinyolly/ui")\noci_image(name="y", repository="tinyolly/ui")\n',
             "a/Dockerfile": "FROM scratch\n",
-            "c/BUILD": 'helm_chart(name="c")\n',
+            "c/BUILD": CHART_FILES_BUILD.replace('"app"', '"c"'),
             "c/Chart.yaml": chart_yaml("c"),
+            "c/values.yaml": "image:\n  repository: busybox\n",
+            "d/BUILD": CHART_FILES_BUILD.replace('"app"', '"d"'),
+            "d/Chart.yaml": chart_yaml("d"),
+            "d/values.yaml": "# the ui\nui:\n  image:\n    repository: tinyolly/ui\n",
         }
     )
-    with engine_error(RepositoryConfigurationError, contains="a:x"):
-        infer(rule_runner, Address("c", target_name="c"))
+    assert infer(rule_runner, Address("c", target_name="c")) == {"c/values.yaml:chart-files"}
+    with engine_error(AmbiguousImageReferenceError, contains="d/values.yaml:4: "):
+        infer(rule_runner, Address("d", target_name="d"))
+
+
+def test_an_ambiguous_reference_names_both_images(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "a/BUILD": 'oci_image(name="x", repository="tinyolly/ui")\noci_image(name="y", repository="tinyolly/ui")\n',
+            "a/Dockerfile": "FROM scratch\n",
+            "d/BUILD": CHART_FILES_BUILD.replace('"app"', '"d"'),
+            "d/Chart.yaml": chart_yaml("d"),
+            "d/values.yaml": "image: tinyolly/ui:1.0\n",
+        }
+    )
+    with pytest.raises(Exception) as error:
+        infer(rule_runner, Address("d", target_name="d"))
+    assert "d/values.yaml:1: " in str(error.value)
+    assert "a:x" in str(error.value) and "a:y" in str(error.value)
+
+
+def test_a_values_reference_that_looks_first_party_but_matches_nothing_warns(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    rule_runner.write_files(
+        {
+            **write_images(rule_runner),
+            "d/BUILD": CHART_FILES_BUILD.replace('"app"', '"d"'),
+            "d/Chart.yaml": chart_yaml("d"),
+            "d/values.yaml": "ui:\n  image:\n    repository: tinyolly/uii\nredis:\n  image: redis:7\n",
+        }
+    )
+    assert "images:ui" not in infer(rule_runner, Address("d", target_name="d"))
+    warnings = [r.getMessage() for r in caplog.records if r.name == "shipyard.util_rules.repositories"]
+    assert len(warnings) == 1, warnings
+    assert "d/values.yaml:3: 'tinyolly/uii' names no image of this repository" in warnings[0]
+    assert "Did you mean 'tinyolly/ui' (images:ui)?" in warnings[0]

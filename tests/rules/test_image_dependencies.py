@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from textwrap import dedent
+from typing import Optional
 
 import pytest
 from pants.core.target_types import FilesGeneratorTarget, FileTarget
 from pants.engine.addresses import Address
 from pants.engine.internals.scheduler import ExecutionError
-from pants.engine.target import InferredDependencies
+from pants.engine.target import InferredDependencies, InvalidTargetException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from shipyard import register
@@ -16,6 +17,7 @@ from shipyard.dependency_inference.image_dependencies import InferOciImageDepend
 from shipyard.util_rules.dockerfile_resolution import InvalidDockerfileError
 from shipyard.util_rules.file_owners import UnownedFilesError
 from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
+from shipyard.util_rules.repositories import AmbiguousImageReferenceError
 
 
 @pytest.fixture
@@ -231,3 +233,165 @@ def test_pants_toml_owner_is_a_dependency_of_every_image(rule_runner: RuleRunner
         ['--oci-registries={"ghcr": "ghcr.io/acme"}', f"--pants-config-files={rule_runner.build_root}/pants.toml"]
     )
     assert infer(rule_runner, Address("app", target_name="app")) == {"//pants.toml:pants-config"}
+
+
+@pytest.mark.parametrize(
+    "from_line",
+    [
+        "FROM team/python-base:latest",
+        "FROM docker.io/team/python-base",
+        "FROM ghcr.io/acme/team/python-base:v1",
+        "FROM tinyolly/python-base",
+    ],
+    ids=["alias", "alias_docker_hub_spelling", "alias_under_a_registry", "repository"],
+)
+def test_from_an_alias_of_a_repo_image_is_a_dependency(rule_runner: RuleRunner, from_line: str) -> None:
+    rule_runner.write_files(
+        {
+            "base/BUILD": 'oci_image(name="base", repository="tinyolly/python-base", aliases=["team/python-base"])\n',
+            "base/Dockerfile": "FROM debian:bookworm\n",
+            "app/BUILD": 'oci_image(name="app")\n',
+            "app/Dockerfile": f"{from_line}\nRUN true\n",
+        }
+    )
+    assert infer(rule_runner, Address("app", target_name="app")) == {"base:base"}
+
+
+SHARED_REPOSITORY = {
+    "compose/BUILD": 'oci_image(name="frontend", repository="demo-frontend")\n',
+    "compose/Dockerfile": "FROM scratch\n",
+    "k8s/BUILD": 'oci_image(name="frontend", repository="demo-frontend")\n',
+    "k8s/Dockerfile": "FROM scratch\n",
+}
+
+
+def test_two_images_sharing_a_repository_do_not_fail_other_images(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            **SHARED_REPOSITORY,
+            "base/BUILD": 'oci_image(name="base", repository="acme/base")\n',
+            "base/Dockerfile": "FROM debian:bookworm\n",
+            "app/BUILD": 'oci_image(name="app")\n',
+            "app/Dockerfile": "FROM acme/base\n",
+        }
+    )
+    assert infer(rule_runner, Address("app", target_name="app")) == {"base:base"}
+    assert infer(rule_runner, Address("compose", target_name="frontend")) == set()
+    assert infer(rule_runner, Address("k8s", target_name="frontend")) == set()
+
+
+def test_a_from_naming_two_images_is_an_error_naming_both_and_the_line(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            **SHARED_REPOSITORY,
+            "app/BUILD": 'oci_image(name="app")\n',
+            "app/Dockerfile": "# the frontend, extended\nFROM demo-frontend:latest\n",
+        }
+    )
+    with engine_error(AmbiguousImageReferenceError, contains="app/Dockerfile:2: "):
+        infer(rule_runner, Address("app", target_name="app"))
+
+
+@pytest.mark.parametrize(
+    "k8s_build, from_line, expected",
+    [
+        pytest.param(
+            'oci_image(name="frontend", repository="demo-frontend", aliases=["k8s/demo-frontend"])\n',
+            "FROM k8s/demo-frontend",
+            "k8s:frontend",
+            id="alias",
+        ),
+        pytest.param(
+            'oci_image(name="frontend", repository="ghcr.io/acme/demo-frontend")\n',
+            "FROM ghcr.io/acme/demo-frontend:v1",
+            "k8s:frontend",
+            id="registry-written-in-the-repository",
+        ),
+        pytest.param(
+            'oci_image(name="frontend", repository="ghcr.io/acme/demo-frontend")\n',
+            "FROM demo-frontend:v1",
+            "compose:frontend",
+            id="bare-name-of-the-other",
+        ),
+    ],
+)
+def test_registries_and_aliases_tell_two_images_apart(
+    rule_runner: RuleRunner, k8s_build: str, from_line: str, expected: str
+) -> None:
+    rule_runner.write_files(
+        {
+            **SHARED_REPOSITORY,
+            "k8s/BUILD": k8s_build,
+            "app/BUILD": 'oci_image(name="app")\n',
+            "app/Dockerfile": f"{from_line}\n",
+        }
+    )
+    assert infer(rule_runner, Address("app", target_name="app")) == {expected}
+
+
+@pytest.mark.parametrize(
+    "from_line, suggested",
+    [
+        pytest.param("FROM tinyolly/pyhton-base", "tinyolly/python-base", id="typo_in_the_namespace"),
+        pytest.param("FROM team/python-base:latest", "tinyolly/python-base", id="alias_not_declared"),
+        pytest.param(
+            "FROM ghcr.io/acme/python-base", "ghcr.io/acme/tinyolly/python-base", id="under_a_configured_registry"
+        ),
+        pytest.param("FROM python:3.11-slim", None, id="official_image"),
+        pytest.param("FROM otel/opentelemetry-collector", None, id="other_namespace"),
+    ],
+)
+def test_a_first_party_looking_from_that_matches_nothing_warns(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture, from_line: str, suggested: Optional[str]
+) -> None:
+    rule_runner.write_files(
+        {
+            "base/BUILD": 'oci_image(name="base", repository="tinyolly/python-base")\n',
+            "base/Dockerfile": "FROM debian:bookworm\n",
+            "other/BUILD": 'oci_image(name="other", repository="team/tools")\n',
+            "other/Dockerfile": "FROM debian:bookworm\n",
+            "app/BUILD": 'oci_image(name="app")\n',
+            "app/Dockerfile": f"# app\n{from_line}\n",
+        }
+    )
+    assert infer(rule_runner, Address("app", target_name="app")) == set()
+    reference = from_line.split()[1]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "shipyard.util_rules.repositories"]
+    if suggested is None:
+        assert warnings == []
+        return
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(f"app/Dockerfile:2: {reference!r} names no image of this repository")
+    assert f"Did you mean {suggested!r} (base:base)?" in warnings[0]
+    near_miss = resolve(rule_runner, Address("app", target_name="app")).base_images[0].near_miss
+    assert near_miss is not None and near_miss.key == Address("base", target_name="base")
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        pytest.param('oci_image(name="app", repository="")\n', "The `repository` field of app:app is empty", id="empty_repository"),
+        pytest.param('oci_image(name="app", repository="  ")\n', "The `repository` field of app:app is empty", id="blank_repository"),
+        pytest.param('oci_image(name="app", aliases=["team/app", ""])\n', "The `aliases` field of app:app has an empty name", id="empty_alias"),
+    ],
+)
+def test_empty_names_are_field_errors(rule_runner: RuleRunner, build: str, message: str) -> None:
+    rule_runner.write_files({"app/BUILD": build, "app/Dockerfile": "FROM scratch\n"})
+    with engine_error(InvalidTargetException, contains=f"app/BUILD:1: {message}"):
+        rule_runner.get_target(Address("app", target_name="app"))
+
+
+def test_an_image_declared_external_is_not_warned_about(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    rule_runner.set_options(['--oci-external-images=["tinyolly/otel-collector"]'])
+    rule_runner.write_files(
+        {
+            "base/BUILD": 'oci_image(name="base", repository="tinyolly/python-base")\n',
+            "base/Dockerfile": "FROM debian:bookworm\n",
+            "app/BUILD": 'oci_image(name="app")\n',
+            "app/Dockerfile": "FROM tinyolly/otel-collector:0.9\n",
+        }
+    )
+    assert infer(rule_runner, Address("app", target_name="app")) == set()
+    assert [r for r in caplog.records if r.name == "shipyard.util_rules.repositories"] == []

@@ -5,9 +5,9 @@ from typing import Optional
 import pytest
 
 from shipyard.image_ref import (
+    AmbiguousReferenceError,
     ImageRef,
     InvalidImageReference,
-    RepositoryConflictError,
     RepositoryMatcher,
 )
 
@@ -229,33 +229,171 @@ def test_matcher_match(reference: str, expected: Optional[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "images, registries, message",
+    "images, registries, reference, message",
     [
         pytest.param(
             {"//:one": "tinyolly/ui", "//:two": "tinyolly/ui"},
             {},
-            "tinyolly/ui",
+            "tinyolly/ui:latest",
+            "'tinyolly/ui'",
             id="same-repository-twice",
         ),
         pytest.param(
             {"//:one": "tinyolly/ui", "//:two": "docker.io/tinyolly/ui"},
             {},
-            "docker.io/tinyolly/ui",
+            "index.docker.io/tinyolly/ui",
+            "'docker.io/tinyolly/ui'",
             id="same-repository-different-hub-spelling",
         ),
         pytest.param(
             {"//:one": "ui", "//:two": "acme/ui"},
             {"one": "r.example.com/acme", "two": "r.example.com"},
-            "r.example.com/acme/ui",
+            "r.example.com/acme/ui:v1",
+            "'r.example.com/acme/ui'",
             id="overlap-through-registry-prefixes",
         ),
     ],
 )
-def test_matcher_conflict_names_both_keys(images, registries, message: str) -> None:
-    with pytest.raises(RepositoryConflictError) as error:
-        RepositoryMatcher(images, registries)
+def test_a_reference_naming_two_images_is_ambiguous_and_names_both(
+    images, registries, reference: str, message: str
+) -> None:
+    matcher = RepositoryMatcher(images, registries)  # sharing a name is not an error by itself
+    with pytest.raises(AmbiguousReferenceError) as error:
+        matcher.match(reference)
     assert "//:one" in str(error.value) and "//:two" in str(error.value)
     assert message in str(error.value)
+
+
+# Two images building one repository (a compose demo and a k8s demo), told apart where it matters.
+SHARED = {"compose:frontend": "demo-frontend", "k8s:frontend": "demo-frontend"}
+
+
+@pytest.mark.parametrize(
+    "images, aliases, registries, reference, expected",
+    [
+        pytest.param(SHARED, {}, {}, "busybox", None, id="unrelated-reference-is-fine"),
+        pytest.param(
+            {"compose:frontend": "demo-frontend", "k8s:frontend": "k8s.example.com/demo-frontend"},
+            {},
+            {"k8s": "k8s.example.com"},
+            "k8s.example.com/demo-frontend:v1",
+            "k8s:frontend",
+            id="registry-written-in-repository-beats-a-registry-prefix",
+        ),
+        pytest.param(
+            {"compose:frontend": "demo-frontend", "k8s:frontend": "k8s.example.com/demo-frontend"},
+            {},
+            {"k8s": "k8s.example.com"},
+            "demo-frontend",
+            "compose:frontend",
+            id="bare-name-is-the-image-without-a-registry",
+        ),
+        pytest.param(
+            SHARED,
+            {"k8s:frontend": ["k8s/demo-frontend"]},
+            {},
+            "k8s/demo-frontend:latest",
+            "k8s:frontend",
+            id="an-alias-only-one-image-has",
+        ),
+    ],
+)
+def test_shared_repository_is_told_apart_by_registry_or_alias(
+    images, aliases, registries, reference: str, expected: Optional[str]
+) -> None:
+    assert RepositoryMatcher(images, registries, aliases).match(reference) == expected
+
+
+@pytest.mark.parametrize(
+    "reference, expected",
+    [
+        pytest.param("team/python-base:latest", "base", id="alias"),
+        pytest.param("team/python-base@" + DIGEST, "base", id="alias-digest-ignored"),
+        pytest.param("docker.io/team/python-base", "base", id="alias-docker-hub-spelling"),
+        pytest.param("ghcr.io/acme/team/python-base:v1", "base", id="alias-under-a-registry"),
+        pytest.param("tinyolly/python-base", "base", id="repository-still-matches"),
+        pytest.param("quay.io/team/base", "base", id="alias-with-its-own-host"),
+        pytest.param("team/python", None, id="alias-prefix-only"),
+        pytest.param("ghcr.io/acme/quay.io/team/base", None, id="no-registry-before-a-hosted-alias"),
+    ],
+)
+def test_aliases_match_like_the_repository(reference: str, expected: Optional[str]) -> None:
+    matcher = RepositoryMatcher(
+        {"base": "tinyolly/python-base", "ui": "tinyolly/ui"},
+        {"ghcr": "ghcr.io/acme"},
+        {"base": ["team/python-base", "quay.io/team/base"]},
+    )
+    assert matcher.match(reference) == expected
+
+
+def test_no_near_miss_without_images_even_under_a_configured_registry() -> None:
+    assert RepositoryMatcher({}, {"ghcr": "ghcr.io/acme"}).near_miss("ghcr.io/acme/x") is None
+
+
+def test_an_alias_shared_with_another_image_is_ambiguous_only_when_used() -> None:
+    matcher = RepositoryMatcher(
+        {"a": "tinyolly/a", "b": "tinyolly/b"}, {}, {"a": ["team/base"], "b": ["team/base"]}
+    )
+    assert matcher.match("tinyolly/a") == "a"
+    with pytest.raises(AmbiguousReferenceError, match="'team/base'"):
+        matcher.match("team/base:latest")
+
+
+@pytest.mark.parametrize(
+    "aliases, message",
+    [
+        pytest.param({"a": ["team/a:latest"]}, "must not include a tag", id="alias-with-tag"),
+        pytest.param({"a": ["Team/A"]}, "lower-case", id="alias-not-lower-case"),
+    ],
+)
+def test_invalid_alias_is_a_configuration_error(aliases, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RepositoryMatcher({"a": "tinyolly/a"}, {}, aliases)
+
+
+NEAR_IMAGES = {
+    "dockerfiles:python-base": "tinyolly/python-base",
+    "dockerfiles:ui": "tinyolly/ui",
+    "tools:busybox": "busybox",
+    "agent:agent": "quay.io/acme/agent",
+}
+NEAR_REGISTRIES = {"ghcr": "ghcr.io/acme", "hub": "docker.io"}
+
+
+@pytest.mark.parametrize(
+    "reference, expected",
+    [
+        pytest.param(
+            "tinyolly/pyhton-base:latest", ("dockerfiles:python-base", "tinyolly/python-base"),
+            id="typo-in-a-repo-namespace",
+        ),
+        pytest.param(
+            "docker.io/tinyolly/python-bse", ("dockerfiles:python-base", "tinyolly/python-base"),
+            id="typo-docker-hub-spelling",
+        ),
+        pytest.param("tinyolly/uii", ("dockerfiles:ui", "tinyolly/ui"), id="nearest-of-several"),
+        pytest.param(
+            "ghcr.io/acme/tinyolly/python-bas", ("dockerfiles:python-base", "ghcr.io/acme/tinyolly/python-base"),
+            id="typo-under-a-configured-registry",
+        ),
+        pytest.param(
+            "ghcr.io/acme/tinyolly-ui", ("dockerfiles:ui", "ghcr.io/acme/tinyolly/ui"),
+            id="anything-under-a-configured-registry-path",
+        ),
+        pytest.param("quay.io/acme/agnet", ("agent:agent", "quay.io/acme/agent"), id="namespace-with-a-host"),
+        pytest.param("tinyolly/python-base:3.11", None, id="a-match-is-no-miss"),
+        pytest.param("python:3.11-slim", None, id="official-image"),
+        pytest.param("busyboxx", None, id="docker-hub-library-is-nobodys-namespace"),
+        pytest.param("otel/opentelemetry-collector", None, id="other-namespace"),
+        pytest.param("ghcr.io/other/tinyolly/ui", None, id="same-host-other-path"),
+        pytest.param("quay.io/other/agent", None, id="same-host-other-namespace"),
+        pytest.param("{{ .Values.image }}", None, id="template"),
+        pytest.param("Tinyolly/UI", None, id="invalid-reference"),
+    ],
+)
+def test_near_miss_of_a_first_party_looking_reference(reference: str, expected) -> None:
+    miss = RepositoryMatcher(NEAR_IMAGES, NEAR_REGISTRIES).near_miss(reference)
+    assert (miss and (miss.key, miss.name)) == expected
 
 
 @pytest.mark.parametrize(
@@ -280,3 +418,31 @@ def test_same_key_may_be_reached_through_several_spellings() -> None:
         {"ui": "tinyolly/ui"}, {"hub": "docker.io", "idx": "index.docker.io"}
     )
     assert matcher.match("index.docker.io/tinyolly/ui") == "ui"
+
+
+@pytest.mark.parametrize(
+    "external, reference, warned",
+    [
+        pytest.param(["tinyolly/otel-collector"], "tinyolly/otel-collector:0.9", False, id="exact-name"),
+        pytest.param(["docker.io/tinyolly/otel-collector"], "tinyolly/otel-collector", False, id="docker-hub-spelling"),
+        pytest.param(["tinyolly/vendor/*"], "tinyolly/vendor/redis:7", False, id="namespace"),
+        pytest.param(["tinyolly/vendor/*"], "tinyolly/vendorx", True, id="namespace-is-not-a-prefix-of-a-name"),
+        pytest.param(["ghcr.io/acme/*"], "ghcr.io/acme/anything", False, id="registry-path"),
+        pytest.param(["tinyolly/otel-collector"], "tinyolly/pyhton-base", True, id="other-names-still-warn"),
+    ],
+)
+def test_declared_external_images_are_no_near_miss(external, reference: str, warned: bool) -> None:
+    matcher = RepositoryMatcher(NEAR_IMAGES, NEAR_REGISTRIES, external=external)
+    assert (matcher.near_miss(reference) is not None) == warned
+
+
+@pytest.mark.parametrize(
+    "external, message",
+    [
+        pytest.param(["tinyolly/x:1.0"], "must not include a tag", id="tag"),
+        pytest.param(["Tinyolly/X"], "lower-case", id="invalid-name"),
+    ],
+)
+def test_invalid_external_image_is_a_configuration_error(external, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RepositoryMatcher(NEAR_IMAGES, {}, external=external)

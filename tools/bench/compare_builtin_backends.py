@@ -14,7 +14,9 @@ For every edit of tests/e2e/change_corpus.CORPUS, from a clean work tree, it run
 and compares the addresses with the edit's expected set. Each edit is applied to the "ours" copy
 as written; the files it changed are then carried over to the "built-in" copy, BUILD files and
 pants.toml through the same conversion (so an edit of `build_args={...}` becomes the equivalent
-edit of `extra_build_args=[...]`). Only `list` runs: nothing is built, linted or downloaded.
+edit of `extra_build_args=[...]`). An edit with a setup (a repository shape the example does not
+have) is measured against a commit of that setup, made in both copies the same way. Only `list`
+runs: nothing is built, linted or downloaded.
 
 Prints a table and per-backend totals (micro-averaged over (edit, target) pairs); `--json` writes
 the same data. The pantsd processes started in the copies are stopped and the copies deleted at
@@ -68,9 +70,14 @@ ERROR_LINES = 6
 
 
 
-def restore_clean(root: Path) -> None:
-    git(root, "reset", "-q", "--hard", "HEAD")
+def restore_clean(root: Path, commit: str = "HEAD") -> None:
+    git(root, "reset", "-q", "--hard", commit)
     git(root, "clean", "-fdq")  # not -x: keeps .pids/ and .pants.d/ (ignored)
+
+
+def commit_all(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
 
 
 def changed_files(root: Path) -> Dict[str, Optional[bytes]]:
@@ -408,12 +415,25 @@ def print_report(rows: List[dict], scores: Dict[str, Score], walls: Dict[str, fl
 # ---------------------------------------------------------------------------------------------
 
 
-def apply_edit(edit: Edit, root: Path) -> Optional[str]:
+def apply_edit(edit: Edit, root: Path, setup: bool = False) -> Optional[str]:
+    """Applies the edit (or, with `setup`, its setup); an error message instead of raising."""
     try:
-        edit.apply(root)
+        (edit.setup if setup and edit.setup else edit.apply)(root)
     except Exception as e:  # a stale corpus entry, reported like a Pants error
-        return f"could not apply the edit: {type(e).__name__}: {e}"
+        return f"could not apply the {'setup' if setup else 'edit'}: {type(e).__name__}: {e}"
     return None
+
+
+def write_converted(root: Path, files: Dict[str, Optional[bytes]]) -> None:
+    """Writes our repository's changed files, converted, into the built-in copy."""
+    for path, content in files.items():
+        converted = convert_file(path, content)
+        target = root / path
+        if converted is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(converted)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -444,7 +464,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         init_git(ours_root)
         init_git(builtin_root)
 
+        # Edits with a setup are measured against a commit of the setup; every edit starts here.
+        bases = {root: git(root, "rev-parse", "HEAD").strip() for root in (ours_root, builtin_root)}
         results: Dict[str, Dict[str, Outcome]] = {"ours": {}, "builtin": {}}
+        setup_files: Dict[str, Dict[str, Optional[bytes]]] = {}
         edits_files: Dict[str, Dict[str, Optional[bytes]]] = {}
         apply_errors: Dict[str, Optional[str]] = {}
         walls: Dict[str, float] = {}
@@ -456,15 +479,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"ours: warm-up {secs:.1f}s{' (failed: ' + err + ')' if err else ''}", file=sys.stderr)
         start = time.monotonic()
         for edit in corpus:
-            restore_clean(ours_root)
-            err = apply_errors[edit.name] = apply_edit(edit, ours_root)
+            restore_clean(ours_root, bases[ours_root])
+            setup_files[edit.name], err = {}, None
+            if edit.setup is not None:
+                err = apply_edit(edit, ours_root, setup=True)
+                setup_files[edit.name] = changed_files(ours_root)
+                commit_all(ours_root, f"setup for {edit.name}")
+            err = apply_errors[edit.name] = err or apply_edit(edit, ours_root)
             edits_files[edit.name] = changed_files(ours_root)
             results["ours"][edit.name] = (
                 Outcome(error=err) if err else changed_targets(ours_root, "oci_image,helm_chart")
             )
             print(f"ours: {edit.name}: {results['ours'][edit.name].seconds:.1f}s", file=sys.stderr)
         walls["ours"] = time.monotonic() - start
-        restore_clean(ours_root)
+        restore_clean(ours_root, bases[ours_root])
         stop_pantsd(ours_root)
 
         # Loop 2: the built-in backends, the same file changes translated by the conversion.
@@ -473,17 +501,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"built-in: warm-up {secs:.1f}s{' (failed: ' + err + ')' if err else ''}", file=sys.stderr)
         start = time.monotonic()
         for edit in corpus:
-            restore_clean(builtin_root)
+            restore_clean(builtin_root, bases[builtin_root])
             apply_err = apply_errors[edit.name]
             try:
-                for path, content in edits_files[edit.name].items():
-                    converted = convert_file(path, content)
-                    target = builtin_root / path
-                    if converted is None:
-                        target.unlink(missing_ok=True)
-                    else:
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(converted)
+                if setup_files[edit.name]:
+                    write_converted(builtin_root, setup_files[edit.name])
+                    commit_all(builtin_root, f"setup for {edit.name}")
+                write_converted(builtin_root, edits_files[edit.name])
             except Exception as e:
                 apply_err = f"could not translate the edit: {type(e).__name__}: {e}"
             results["builtin"][edit.name] = (
@@ -492,7 +516,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             )
             print(f"built-in: {edit.name}: {results['builtin'][edit.name].seconds:.1f}s", file=sys.stderr)
         walls["builtin"] = time.monotonic() - start
-        restore_clean(builtin_root)
+        restore_clean(builtin_root, bases[builtin_root])
 
         scores = {"ours": Score(), "builtin": Score()}
         rows = []

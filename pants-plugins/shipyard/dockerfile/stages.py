@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
 from shipyard.dockerfile.instructions import DockerfileError, Instruction, ParsedDockerfile
+from shipyard.dockerfile.stage_typos import misspelt_stage
 from shipyard.dockerfile.substitution import has_substitution
 
 MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
@@ -152,6 +153,15 @@ class StageGraph:
         named = self.by_name.get(value.lower())
         if named is not None:
             return Dep(named, None)
+        typo = misspelt_stage(value, self.by_name)
+        if typo is not None:
+            stage_line = self.stages[self.by_name[typo]].from_ins.line
+            raise self.error(
+                ins,
+                f"{what.rstrip('=')} {value!r} names no stage; did you mean the stage {typo!r} (line {stage_line})?",
+                f"write {typo}; if you do mean the image {value!r}, give it a tag ({value}:latest) "
+                "so it is not taken for a misspelt stage",
+            )
         return Dep(None, value)
 
     def mounts(self, ins: Instruction) -> List[Mount]:

@@ -15,6 +15,7 @@ from pants.engine.goal import Goal, GoalSubsystem, Outputting
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
 from pants.engine.target import Targets
 
+from shipyard.target_types import OciImageAliasesField, OciImageRepositoryField
 from shipyard.util_rules.chart_resolution import HelmChartFieldSet, ResolvedHelmChart
 from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
 
@@ -33,12 +34,15 @@ class OciPeek(Goal):
     environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
 
 
-def describe_image(image: ResolvedOciImage, repository: str) -> dict[str, Any]:
+def describe_image(
+    image: ResolvedOciImage, repository: str, aliases: tuple[str, ...] = ()
+) -> dict[str, Any]:
     resolution = image.resolution
     return {
         "address": image.address.spec,
         "target_type": "oci_image",
         "repository": repository,
+        "aliases": list(aliases),
         "dockerfile": resolution.dockerfile_path,
         "context": resolution.context_dir or ".",
         "dockerignore": resolution.dockerignore_path,
@@ -48,6 +52,11 @@ def describe_image(image: ResolvedOciImage, repository: str) -> dict[str, Any]:
                 "kind": b.kind,
                 "line": b.line,
                 "image": b.image.spec if b.image else None,
+                **(
+                    {"did_you_mean": {"image": b.near_miss.key.spec, "name": b.near_miss.name}}
+                    if b.near_miss
+                    else {}
+                ),
             }
             for b in image.base_images
         ],
@@ -87,7 +96,11 @@ async def oci_peek(console: Console, subsystem: OciPeekSubsystem, targets: Targe
         Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t)) for t in charts
     )
     entries = [
-        describe_image(image, OciImageFieldSet.create(t).repository.repository(t.address))
+        describe_image(
+            image,
+            t[OciImageRepositoryField].repository(t.address),
+            tuple(t[OciImageAliasesField].value or ()),
+        )
         for t, image in zip(images, resolved_images)
     ] + [describe_chart(chart) for chart in resolved_charts]
     entries.sort(key=lambda e: e["address"])

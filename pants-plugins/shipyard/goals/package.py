@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Optional
 
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, PackageFieldSet
 from pants.engine.addresses import Address
@@ -21,6 +21,7 @@ from shipyard.image_ref import ImageRef
 from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileField
 from shipyard.util_rules.chart_resolution import HelmChartFieldSet, InvalidChartError, ResolvedHelmChart
 from shipyard.util_rules.image_build import BuiltOciImage, OciImageBuildRequest
+from shipyard.util_rules.repositories import ImageRepositories
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,21 @@ class HelmChartPackageFieldSet(PackageFieldSet):
     chart: HelmChartMetadataField
 
 
-def image_output_dir(repository: str) -> str:
-    """`tinyolly/ui` → `images/tinyolly/ui` (under dist/)."""
-    return posixpath.join("images", repository)
+def image_output_dir(repository: str, shared_by: Optional[Address] = None) -> str:
+    """`tinyolly/ui` → `images/tinyolly/ui` (under dist/). An image whose repository another image
+    also builds gets a directory of its own below that: `images/demo/deploy.k8s.demo`."""
+    out = posixpath.join("images", repository)
+    return posixpath.join(out, shared_by.path_safe_spec) if shared_by else out
 
 
 @rule(desc="Package an OCI image")
-async def package_oci_image(field_set: OciImagePackageFieldSet) -> BuiltPackage:
+async def package_oci_image(
+    field_set: OciImagePackageFieldSet, repositories: ImageRepositories
+) -> BuiltPackage:
     """Writes the image's OCI layout (an index with every platform) and a JSON describing it."""
     built = await Get(BuiltOciImage, OciImageBuildRequest(field_set.address))
-    out = image_output_dir(built.repository)
+    shared = repositories.shares_repository(field_set.address)
+    out = image_output_dir(built.repository, field_set.address if shared else None)
     metadata = await Get(
         Digest,
         CreateDigest([FileContent(f"{out}/image.json", (json.dumps(built.metadata(), indent=2) + "\n").encode())]),

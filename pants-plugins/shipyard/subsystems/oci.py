@@ -96,6 +96,18 @@ class OciSubsystem(Subsystem):
             """
         ),
     )
+    external_images = StrListOption(
+        default=[],
+        help=help_text(
+            """
+            Images that are not built in this repository although their names look as if they
+            were (in the namespace of an `oci_image`'s repository, or under one of
+            `[oci].registries`). References to them are used as external images without the
+            "did you mean" warning. Names without tag or digest; `namespace/*` covers everything
+            below a namespace. Example: `["tinyolly/otel-collector", "tinyolly/vendor/*"]`.
+            """
+        ),
+    )
 
     @property
     def platforms(self) -> tuple[str, ...]:

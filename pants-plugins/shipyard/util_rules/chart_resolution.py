@@ -150,7 +150,6 @@ async def resolve_helm_chart(
     contents = await Get(DigestContents, PathGlobs(readable))
     by_path = {fc.path: fc.content for fc in contents}
 
-    matcher = repositories.matcher()
     references: list[ChartImageReference] = []
     try:
         metadata = parse_chart_yaml(
@@ -166,10 +165,13 @@ async def resolve_helm_chart(
             )
             if path != chart_yaml_path and _is_values_file(rel):
                 for v in find_values_image_refs(text, path):
-                    references.append(ChartImageReference(v.reference, path, v.line, matcher.match(v.reference), in_values=True))
+                    image = repositories.match(v.reference, f"{path}:{v.line}")
+                    if image is None:  # values name images on purpose: warn on a near miss
+                        repositories.check_near_miss(v.reference, f"{path}:{v.line}")
+                    references.append(ChartImageReference(v.reference, path, v.line, image, in_values=True))
             elif _is_template(rel):
                 for t in find_template_image_refs(text, path):
-                    image = matcher.match(t.reference)
+                    image = repositories.match(t.reference, f"{path}:{t.line}")
                     if image is not None:  # templates are scanned loosely: keep only repo images
                         references.append(ChartImageReference(t.reference, path, t.line, image, in_values=False))
     except ChartError as e:

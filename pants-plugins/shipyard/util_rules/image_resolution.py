@@ -13,6 +13,7 @@ from pants.util.frozendict import FrozenDict
 
 from shipyard.dockerfile.platforms import canonical_platform
 from shipyard.dockerfile.resolved import ImageExport
+from shipyard.image_ref import NearMiss
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
     OciImageBuildArgsField,
@@ -56,6 +57,9 @@ class BaseImage:
     kind: str
     line: int
     image: Optional[Address]  # the repo's `oci_image` it names, or None for an external image
+    # For an external image that looks first-party (a repo image's namespace or registry): the
+    # nearest repo image, which the user was warned about.
+    near_miss: Optional[NearMiss[Address]] = None
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,11 @@ async def _resolve(
     platforms: tuple[str, ...],
     chain: tuple[Address, ...],
     repositories: ImageRepositories,
+    warn: bool = True,
 ) -> tuple[DockerfileResolution, tuple[BaseImage, ...]]:
     """Resolves the Dockerfile; if it is built FROM repo images that hand down ENV or ONBUILD,
-    resolves it again with those (BuildKit applies them to the child's stage)."""
+    resolves it again with those (BuildKit applies them to the child's stage). With `warn`, a
+    first-party-looking reference that names no repo image is reported (once, by the image itself)."""
     request = DockerfileResolutionRequest(
         dockerfile_path=field_set.dockerfile.file_path,
         context_dir=field_set.context.context_dir(field_set.address),
@@ -104,10 +110,7 @@ async def _resolve(
         platforms=platforms,
     )
     resolution = await Get(DockerfileResolution, DockerfileResolutionRequest, request)
-    matcher = repositories.matcher()
-    base_images = tuple(
-        BaseImage(ref.reference, ref.kind, ref.line, matcher.match(ref.reference)) for ref in resolution.image_refs
-    )
+    base_images = name_base_images(resolution, repositories, warn=warn)
     needed: dict[Address, dict[str, set[str]]] = {}  # base image -> reference -> platforms
     for ref, base in zip(resolution.image_refs, base_images):
         if ref.kind != "from" or base.image is None or base.image in chain or base.image == field_set.address:
@@ -152,7 +155,7 @@ async def resolve_image_exports(request: ImageExportsRequest, repositories: Imag
     )
     field_set = OciImageFieldSet.create(wrapped.target)
     try:
-        resolution, _ = await _resolve(field_set, request.platforms, request.chain, repositories)
+        resolution, _ = await _resolve(field_set, request.platforms, request.chain, repositories, warn=False)
     except InvalidDockerfileError:
         # The base's own inference and build report its error; its children are not stopped by it.
         return ImageExports(())
@@ -167,6 +170,31 @@ async def resolve_oci_image(
     repo base images hand down), then names the repo images among its image references."""
     resolution, base_images = await _resolve(field_set, field_set.platforms_or_default(oci), (), repositories)
     return ResolvedOciImage(address=field_set.address, resolution=resolution, base_images=base_images)
+
+
+def name_base_images(
+    resolution: DockerfileResolution, repositories: ImageRepositories, warn: bool = True
+) -> tuple[BaseImage, ...]:
+    """The Dockerfile's image references, each with the repo image it names (an ambiguous one is
+    an error with its line) and, with `warn`, a warning for one that looks first-party but names
+    none. One answer per reference and line, whatever the platforms."""
+    matched: dict[tuple[str, int], tuple[Optional[Address], Optional[NearMiss[Address]]]] = {}
+    for ref in resolution.image_refs:
+        if (ref.reference, ref.line) not in matched:
+            where = f"{resolution.dockerfile_path}:{ref.line}"
+            image = repositories.match(ref.reference, where)
+            miss = None
+            if image is None:
+                miss = (
+                    repositories.check_near_miss(ref.reference, where)
+                    if warn
+                    else repositories.matcher().near_miss(ref.reference)
+                )
+            matched[(ref.reference, ref.line)] = (image, miss)
+    return tuple(
+        BaseImage(ref.reference, ref.kind, ref.line, *matched[(ref.reference, ref.line)])
+        for ref in resolution.image_refs
+    )
 
 
 def rules() -> Iterable[Rule]:
