@@ -9,7 +9,7 @@ chart affected only by files it really uses.
 from __future__ import annotations
 
 import posixpath
-from typing import Optional
+from typing import Iterable, Optional
 
 from pants.engine.addresses import Address
 from pants.engine.target import (
@@ -127,7 +127,10 @@ class OciImagePlatformsField(StringSequenceField):
     )
 
     @classmethod
-    def compute_value(cls, raw_value, address: Address):  # type: ignore[no-untyped-def]
+    def compute_value(
+        cls, raw_value: Optional[Iterable[str]], address: Address
+    ) -> Optional[tuple[str, ...]]:
+        # `pants help` reads the annotation of `raw_value` to document the field's type: keep it.
         value = super().compute_value(raw_value, address)
         for entry in value or ():
             parts = entry.split("/")
