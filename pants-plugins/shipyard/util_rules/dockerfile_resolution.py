@@ -7,10 +7,12 @@ import logging
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from pants.base.build_root import BuildRoot
 from pants.engine.fs import DigestContents, GlobMatchErrorBehavior, PathGlobs, Paths
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.frozendict import FrozenDict
 
+from shipyard.dockerfile.context_links import links_leaving_context
 from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidates, select_dockerignore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
@@ -34,6 +36,9 @@ class DockerfileResolutionRequest:
     build_args: FrozenDict[str, str]
     target_stage: Optional[str]
     platforms: tuple[str, ...]
+    # Where the image's fields are written, e.g. "apps/ui/BUILD: oci_image `apps/ui:ui`", for
+    # errors about the fields themselves (a missing Dockerfile, an unknown target stage).
+    declared_by: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,12 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
         Get(Paths, PathGlobs([f"{prefix}**"])),
     )
     if not dockerfile_contents:
+        where = request.declared_by or "an oci_image"
         raise InvalidDockerfileError(
-            f"{request.dockerfile_path} does not exist. Check the `dockerfile` field of the image."
+            f"{where}: the `dockerfile` field names {request.dockerfile_path}, which does not exist.\n"
+            f"  hint: create {request.dockerfile_path}, or set `dockerfile=\"...\"` to the Dockerfile's "
+            "path relative to the BUILD file's directory (the default is `Dockerfile`); a directory "
+            "without a Dockerfile needs no oci_image target."
         )
     ignore_by_path = {fc.path: fc.content.decode(errors="replace") for fc in ignore_contents}
     dockerignore_path = select_dockerignore(request.dockerfile_path, request.context_dir, ignore_by_path)
@@ -86,6 +95,13 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
             context_dir_label=context_label,
         )
     except DockerfileError as e:
+        if request.target_stage and e.line <= 0 and "target stage" in e.message:
+            # Not a mistake in the Dockerfile but in the field naming a stage: point at the field.
+            raise InvalidDockerfileError(
+                f"{request.declared_by or 'an oci_image'}: the `target_stage` field names "
+                f"{request.target_stage!r}, but {request.dockerfile_path} has no such stage: "
+                f"{e.message}\n  hint: {e.hint}"
+            ) from e
         raise InvalidDockerfileError(str(e)) from e
 
     for warning in resolved.warnings:
@@ -94,6 +110,19 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
     for trace in sorted(resolved.copy_trace, key=lambda t: t.line):
         for f in trace.files:
             copy_lines.setdefault(prefix + f, trace.line)
+    escaping = links_leaving_context(
+        BuildRoot().path, request.context_dir, sorted(prefix + f for f in resolved.copied_files)
+    )
+    if escaping:
+        link = escaping[0]
+        raise InvalidDockerfileError(
+            f"{request.dockerfile_path}:{copy_lines.get(link.path, 0)}: {link.path} is copied, but "
+            f"{link.link} is a symlink to {link.target!r}, which leads to {link.resolved}, outside "
+            f"the build context {context_label}. Docker resolves links inside the context, so the "
+            "image would not hold the file Pants reads.\n"
+            "  hint: copy the file into the build context instead of linking to it, or widen the "
+            "image's `context` field to a directory holding both."
+        )
     return DockerfileResolution(
         dockerfile_path=request.dockerfile_path,
         context_dir=request.context_dir,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from pants.build_graph.address import BuildFileAddress, BuildFileAddressRequest
 from pants.engine.addresses import Address
 from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import FieldSet
@@ -70,6 +71,10 @@ async def resolve_oci_image(
 ) -> ResolvedOciImage:
     """Resolves the Dockerfile with the target's context and build args, then names the repo
     images among its image references."""
+    build_file = await Get(
+        BuildFileAddress,
+        BuildFileAddressRequest(field_set.address, description_of_origin="an oci_image's fields"),
+    )
     resolution = await Get(
         DockerfileResolution,
         DockerfileResolutionRequest(
@@ -78,6 +83,7 @@ async def resolve_oci_image(
             build_args=FrozenDict(field_set.build_args.value or {}),
             target_stage=field_set.target_stage.value,
             platforms=field_set.platforms_or_default(oci),
+            declared_by=f"{build_file.rel_path}: oci_image `{field_set.address}`",
         ),
     )
     matcher = repositories.matcher()
