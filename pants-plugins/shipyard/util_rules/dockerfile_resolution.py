@@ -18,6 +18,8 @@ from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolver import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
+from shipyard.image_ref import ImageRef as ParsedImageRef
+from shipyard.image_ref import InvalidImageReference
 
 
 logger = logging.getLogger(__name__)
@@ -110,6 +112,17 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
     for trace in sorted(resolved.copy_trace, key=lambda t: t.line):
         for f in trace.files:
             copy_lines.setdefault(prefix + f, trace.line)
+    for ref in resolved.image_refs:
+        if "$" in ref.reference:
+            continue  # left to the resolver's own diagnostics
+        try:
+            ParsedImageRef.parse(ref.reference)
+        except InvalidImageReference as e:
+            raise InvalidDockerfileError(
+                f"{request.dockerfile_path}:{ref.line}: {e}. Docker refuses it (\"invalid reference "
+                "format\").\n  hint: write the image as [registry/]repository[:tag][@digest], the "
+                "repository in lower case, e.g. `busybox:1.35`."
+            ) from e
     escaping = links_leaving_context(
         BuildRoot().path, request.context_dir, sorted(prefix + f for f in resolved.copied_files)
     )
