@@ -128,9 +128,10 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
     )
     if escaping:
         link = escaping[0]
+        through = "" if link.link == link.path else f" is reached through {link.link}, which"
         raise InvalidDockerfileError(
-            f"{request.dockerfile_path}:{copy_lines.get(link.path, 0)}: {link.path} is copied, but "
-            f"{link.link} is a symlink to {link.target!r}, which leads to {link.resolved}, outside "
+            f"{request.dockerfile_path}:{copy_lines.get(link.path, 0)}: the copied file {link.path}"
+            f"{through} is a symlink to {link.target!r}, which leads to {link.resolved}, outside "
             f"the build context {context_label}. Docker resolves links inside the context, so the "
             "image would not hold the file Pants reads.\n"
             "  hint: copy the file into the build context instead of linking to it, or widen the "
