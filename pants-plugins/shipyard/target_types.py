@@ -172,7 +172,10 @@ class OciImagePlatformsField(StringSequenceField):
     )
 
     @classmethod
-    def compute_value(cls, raw_value, address: Address):  # type: ignore[no-untyped-def]
+    def compute_value(
+        cls, raw_value: Optional[Iterable[str]], address: Address
+    ) -> Optional[tuple[str, ...]]:
+        # `pants help` reads the annotation of `raw_value` to document the field's type: keep it.
         value = super().compute_value(raw_value, address)
         if value is not None:
             try:

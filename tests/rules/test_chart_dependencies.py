@@ -7,11 +7,13 @@ from textwrap import dedent
 import pytest
 from pants.core.target_types import FilesGeneratorTarget, FileTarget
 from pants.engine.addresses import Address
+from pants.engine.internals.scheduler import ExecutionError
 from pants.engine.target import InferredDependencies
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from shipyard import register
 from shipyard.dependency_inference.chart_dependencies import (
+    ChartDependencyCycleError,
     InferHelmChartDependencies,
     MissingChartDependencyError,
 )
@@ -200,3 +202,63 @@ def test_a_values_reference_that_looks_first_party_but_matches_nothing_warns(
     assert len(warnings) == 1, warnings
     assert "d/values.yaml:3: 'tinyolly/uii' names no image of this repository" in warnings[0]
     assert "Did you mean 'tinyolly/ui' (images:ui)?" in warnings[0]
+
+
+def file_dep(name: str) -> str:
+    return f"  - name: {name}\n    version: 0.1.0\n    repository: file://../{name}\n"
+
+
+@pytest.mark.parametrize(
+    "graph, start, expected",
+    [
+        pytest.param({"a": ["b"], "b": ["a"]}, "a", ["a/Chart.yaml:5", "b/Chart.yaml:5"], id="two-charts"),
+        pytest.param({"a": ["b"], "b": ["c"], "c": ["a"]}, "b", ["b/Chart.yaml:5", "c/Chart.yaml:5", "a/Chart.yaml:5"], id="three-charts"),
+        pytest.param({"a": ["x", "a"], "x": []}, "a", ["a/Chart.yaml:8"], id="chart-depends-on-itself"),
+    ],
+)
+def test_chart_dependency_cycle_names_each_chart_yaml_line(
+    rule_runner: RuleRunner, graph: dict, start: str, expected: list
+) -> None:
+    files = {}
+    for name, deps in graph.items():
+        files[f"{name}/BUILD"] = f'helm_chart(name="{name}")\n'
+        files[f"{name}/Chart.yaml"] = chart_yaml(name, "dependencies:\n" + "".join(file_dep(d) for d in deps) if deps else "")
+    rule_runner.write_files(files)
+    with pytest.raises(ExecutionError) as error:
+        infer(rule_runner, Address(start, target_name=start))
+    (underlying,) = error.value.wrapped_exceptions
+    assert isinstance(underlying, ChartDependencyCycleError)
+    message = str(underlying)
+    assert message.startswith(f"{expected[0]}: ")
+    for location in expected:
+        assert location in message
+
+
+def test_no_cycle_in_a_diamond(rule_runner: RuleRunner) -> None:
+    files = {}
+    for name, deps in {"top": ["left", "right"], "left": ["base"], "right": ["base"], "base": []}.items():
+        files[f"{name}/BUILD"] = f'helm_chart(name="{name}")\n'
+        files[f"{name}/Chart.yaml"] = chart_yaml(name, "dependencies:\n" + "".join(file_dep(d) for d in deps) if deps else "")
+    rule_runner.write_files(files)
+    assert {"left:left", "right:right"} <= infer(rule_runner, Address("top", target_name="top"))
+
+
+@pytest.mark.parametrize(
+    "build, files, expected",
+    [
+        pytest.param('helm_chart(name="c", chart="Chart.yml")\n', {"c/Chart.yaml": chart_yaml("c")},
+                     ["c/BUILD: helm_chart `c:c`", "`chart` field names c/Chart.yml, which does not exist"], id="missing-file"),
+        pytest.param('helm_chart(name="c")\n', {},
+                     ["c/BUILD: helm_chart `c:c`", "c/Chart.yaml, which does not exist"], id="no-chart-yaml"),
+        pytest.param('helm_chart(name="c", chart="meta.yaml")\n', {"c/meta.yaml": chart_yaml("c")},
+                     ["c/BUILD: helm_chart `c:c`", "only from a file named Chart.yaml"], id="not-named-chart-yaml"),
+    ],
+)
+def test_chart_field_errors_name_the_build_file(rule_runner: RuleRunner, build: str, files: dict, expected: list) -> None:
+    rule_runner.write_files({"c/BUILD": build, **files})
+    with pytest.raises(ExecutionError) as error:
+        infer(rule_runner, Address("c", target_name="c"))
+    (underlying,) = error.value.wrapped_exceptions
+    assert isinstance(underlying, InvalidChartError)
+    for text in expected:
+        assert text in str(underlying)

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -43,17 +44,31 @@ class BuildFailed(Exception):
     """A builder command failed; the message is what the user needs to see."""
 
 
+# Set by SIGINT/SIGTERM (see `_on_interrupt`): no further builder command is started.
+_interrupted = False
+
+
 def run(argv: Sequence[str], *, env: Dict[str, str], log: List[str], stdin: Optional[bytes] = None) -> str:
-    """Runs a command, echoing and keeping its output; raises BuildFailed on a non-zero exit."""
-    process = subprocess.run(
-        list(argv), env=env, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    """Runs a command, echoing and keeping its output; raises BuildFailed on a non-zero exit, or
+    without starting it once the build was interrupted."""
+    if _interrupted:
+        raise BuildFailed("interrupted")
+    process = subprocess.Popen(
+        list(argv), env=env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    output = process.stdout.decode(errors="replace")
+    stdout, _ = process.communicate(stdin)
+    output = stdout.decode(errors="replace")
     log.extend(output.splitlines())
     sys.stderr.write(output)
     if process.returncode != 0:
         raise BuildFailed(f"`{' '.join(argv[:3])} ...` exited {process.returncode}")
     return output
+
+
+def quietly(argv: Sequence[str], env: Dict[str, str]) -> None:
+    """Runs a clean-up command whose failure changes nothing for the build."""
+    subprocess.run(list(argv), env=env, stdin=subprocess.DEVNULL, capture_output=True)
 
 
 def last_step(log: Sequence[str]) -> Optional[str]:
@@ -157,9 +172,14 @@ class Buildah(Builder):
             image_id = run(
                 [self.exe["buildah"], "pull", "--quiet", f"oci:{link}"], env=self.env, log=self.log
             ).strip().splitlines()[-1]
+            name = self.name_base(image_id)
         finally:
             shutil.rmtree(link_dir)
-        return self.name_base(image_id)
+            # The pull also named the image after the link's path (`localhost/<tmp>/shipyard-layout-
+            # <uuid>/base`): one new name per build, never used again. Only the name goes; the
+            # image keeps its shipyard-base name (and its layers stay as the build cache).
+            quietly([self.exe["buildah"], "rmi", f"localhost{link}:latest"], self.env)
+        return name
 
     def name_base(self, image_id: str) -> str:
         name = f"localhost/shipyard-base/{image_id[:16]}:latest"
@@ -177,8 +197,46 @@ class Buildah(Builder):
             ).strip().splitlines()[-1]
         return self.name_base(image_id)
 
+    def run(self) -> None:
+        """Builds while holding the shared builds lock, after sweeping what dead builds left."""
+        lock_path = os.path.join(tempfile.gettempdir(), "shipyard-buildah-builds.lock")
+        with open(lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pass  # other builds are running: what they hold is theirs, sweep another time
+            else:
+                self.sweep_leftovers()
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            super().run()
+
+    def sweep_leftovers(self) -> None:
+        """Removes what builds killed before they could clean up (SIGKILL after Pants' grace
+        period) left behind: working containers of `buildah build` steps (named
+        `<image id>-working-container` from our unnamed intermediate images or `shipyard-base`
+        names, or `working-container` from `scratch`) and layout names. Called only
+        while no other build holds the builds lock, so none of them belongs to a live build."""
+        listed = subprocess.run(
+            [self.exe["buildah"], "containers", "--all", "--json"],
+            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
+        )
+        for container in json.loads(listed.stdout or b"null") or []:
+            name = container.get("containername", "")
+            image = container.get("imagename", "")
+            ours = image in ("", "scratch") or image.startswith("localhost/shipyard-base/")
+            if container.get("builder") and ours and name.endswith("working-container"):
+                quietly([self.exe["buildah"], "rm", container["id"]], self.env)
+        images = subprocess.run(
+            [self.exe["buildah"], "images", "--format", "{{.Name}}:{{.Tag}}"],
+            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
+        )
+        for name in images.stdout.decode(errors="replace").split():
+            if "/shipyard-layout-" in name:
+                quietly([self.exe["buildah"], "rmi", name], self.env)
+
     def build_and_export(self, output: str) -> None:
-        image_id = self.build(self.exe["buildah"], "--layers")
+        # --force-rm: a failed step's working container is removed too (buildah keeps it by default).
+        image_id = self.build(self.exe["buildah"], "--layers", "--force-rm")
         run(
             [self.exe["buildah"], "push", "--quiet", image_id, f"oci:{output}:latest"],
             env=self.env,
@@ -279,7 +337,18 @@ def annotate_platform(layout: str, platform: str) -> None:
 BUILDERS = {"buildah": Buildah, "docker": Docker}
 
 
+def _on_interrupt(signum: int, frame: object) -> None:
+    """Pants cancels a process by sending SIGINT to its process group, then kills the group a
+    few seconds later. The builder got the signal too and removes its working container on its
+    way out; the driver must not die first, so it only stops starting new commands and then
+    cleans up its own names on the normal failure path."""
+    global _interrupted
+    _interrupted = True
+
+
 def main(argv: Sequence[str]) -> int:
+    signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGTERM, _on_interrupt)
     with open(argv[1]) as f:
         request = json.load(f)
     builder = BUILDERS[request["builder"]](request, os.getcwd())

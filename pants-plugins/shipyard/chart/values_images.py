@@ -18,7 +18,8 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from shipyard.chart.yaml_nodes import STR_TAG, compose_all, line_of, mapping_items, scalar_text
+from shipyard.chart.errors import ChartError
+from shipyard.chart.yaml_nodes import NULL_TAG, STR_TAG, compose_all, line_of, mapping_items, scalar_text
 from shipyard.image_ref import ImageRef, InvalidImageReference, has_template_syntax
 
 KeyPath = Tuple[Union[str, int], ...]
@@ -51,11 +52,26 @@ def is_image_key(key: str) -> bool:
 def find_values_image_refs(text: str, path: str) -> List[ValuesImageRef]:
     """Every image reference in values YAML `text` (from `path`, used in errors), in document
     order. Values containing template syntax are skipped: their value is only known at render
-    time. Raises `ChartError` for malformed YAML."""
+    time. Raises `ChartError` for malformed YAML and for a document that is not a mapping (Helm
+    reads the first document into a map and refuses a list or a scalar at its top level)."""
     found: List[ValuesImageRef] = []
-    for document in compose_all(text, path, "the values file"):
+    for number, document in enumerate(compose_all(text, path, "the values file")):
+        # Helm reads only the first document of a values file.
+        if number == 0 and not isinstance(document, MappingNode) and not _is_null(document):
+            kind = "a list" if isinstance(document, SequenceNode) else f"the value {scalar_text(document)!r}"
+            raise ChartError(
+                path,
+                line_of(document),
+                f"the values file must be a mapping of keys to values, but its top level is {kind}",
+                "write `key: value` pairs at the top level, e.g. `image:` with `repository:` under it "
+                "(Helm refuses this file)",
+            )
         _walk(document, (), found, set())
     return found
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == NULL_TAG
 
 
 def _walk(node: Node, key_path: KeyPath, found: List[ValuesImageRef], active: Set[int]) -> None:

@@ -9,7 +9,13 @@ from pants.base.specs import DirLiteralSpec, RawSpecsWithoutFileOwners
 from pants.engine.addresses import Address
 from pants.engine.fs import GlobMatchErrorBehavior
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
-from pants.engine.target import InferDependenciesRequest, InferredDependencies, Targets
+from pants.engine.target import (
+    InferDependenciesRequest,
+    InferredDependencies,
+    Targets,
+    WrappedTarget,
+    WrappedTargetRequest,
+)
 from pants.engine.unions import UnionRule
 
 from shipyard.util_rules.chart_resolution import (
@@ -24,6 +30,34 @@ from shipyard.util_rules.oci_config import OciConfigOwners
 
 class MissingChartDependencyError(Exception):
     """A `file://` dependency in Chart.yaml has no `helm_chart` target at that directory."""
+
+
+class ChartDependencyCycleError(Exception):
+    """Local charts depend on each other in a loop (`file://` both ways): Helm cannot package them."""
+
+
+@dataclass(frozen=True)
+class _ChartEdge:
+    """`source`'s Chart.yaml names `target` as a `file://` dependency at `line`."""
+
+    source: Address
+    chart_yaml_path: str
+    name: str
+    line: int
+    target: Address
+
+
+def cycle_message(edges: list[_ChartEdge]) -> str:
+    """Names every chart of a dependency cycle with the Chart.yaml line that closes each step."""
+    steps = "\n".join(
+        f"  {e.chart_yaml_path}:{e.line}: chart `{e.source}` depends on `{e.name}` (`{e.target}`)"
+        for e in edges
+    )
+    return (
+        f"{edges[0].chart_yaml_path}:{edges[0].line}: the local chart dependencies form a cycle:\n"
+        f"{steps}\n  hint: Helm cannot vendor charts that depend on each other; remove one of "
+        "these `dependencies` entries (move what both need into a third chart both depend on)."
+    )
 
 
 class InferHelmChartDependencies(InferDependenciesRequest):
@@ -87,6 +121,39 @@ async def infer_helm_chart_dependencies(
     local_charts = await MultiGet(
         Get(Address, LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
     )
+    # Walk the local charts reachable from this one, level by level, to name a cycle back to it
+    # with its Chart.yaml lines (Pants' own cycle error speaks of rules and Python imports).
+    edges = [
+        _ChartEdge(chart.address, chart.chart_yaml_path, dep.name, dep.line, target)
+        for dep, target in zip(chart.local_dependencies, local_charts)
+    ]
+    reached_by: dict[Address, _ChartEdge] = {}
+    while edges:
+        for edge in edges:
+            if edge.target == chart.address:
+                path = [edge]
+                while path[0].source != chart.address:
+                    path.insert(0, reached_by[path[0].source])
+                raise ChartDependencyCycleError(cycle_message(path))
+        fresh = [e for e in edges if e.target not in reached_by]
+        for edge in fresh:
+            reached_by.setdefault(edge.target, edge)
+        targets = await MultiGet(
+            Get(WrappedTarget, WrappedTargetRequest(a, description_of_origin=f"the chart {chart.address}"))
+            for a in dict.fromkeys(e.target for e in fresh)
+        )
+        charts = await MultiGet(
+            Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t.target)) for t in targets
+        )
+        lookups = [(c, dep) for c in charts for dep in c.local_dependencies]
+        found = await MultiGet(
+            Get(Address, LocalChartLookup(c.chart_yaml_path, dep)) for c, dep in lookups
+        )
+        edges = [
+            _ChartEdge(c.address, c.chart_yaml_path, dep.name, dep.line, target)
+            for (c, dep), target in zip(lookups, found)
+            if target not in reached_by or target == chart.address
+        ]
     return InferredDependencies(
         sorted(
             owners.addresses(excluding=[chart.address])

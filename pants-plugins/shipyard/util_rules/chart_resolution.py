@@ -8,6 +8,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from pants.build_graph.address import BuildFileAddress, BuildFileAddressRequest
 from pants.engine.addresses import Address
 from pants.engine.fs import DigestContents, GlobMatchErrorBehavior, PathGlobs, Paths
 from pants.engine.internals.build_files import BuildFileOptions
@@ -149,6 +150,14 @@ async def resolve_helm_chart(
     ]
     contents = await Get(DigestContents, PathGlobs(readable))
     by_path = {fc.path: fc.content for fc in contents}
+    if chart_yaml_path not in by_path or posixpath.basename(chart_yaml_path) != "Chart.yaml":
+        build_file = await Get(
+            BuildFileAddress,
+            BuildFileAddressRequest(field_set.address, description_of_origin="a helm_chart's fields"),
+        )
+        raise InvalidChartError(
+            _chart_field_error(build_file.rel_path, field_set, exists=chart_yaml_path in by_path)
+        )
 
     references: list[ChartImageReference] = []
     try:
@@ -191,6 +200,23 @@ async def resolve_helm_chart(
         packaged_files=tuple(packaged),
         local_dependencies=local_dependencies,
         image_references=tuple(references),
+    )
+
+
+def _chart_field_error(build_file: str, field_set: HelmChartFieldSet, exists: bool) -> str:
+    """The message for a `chart` field Helm could not load: a missing file, or one not named
+    Chart.yaml (Helm reads a chart's metadata from `Chart.yaml` and nothing else)."""
+    path = field_set.chart.file_path
+    chart_dir = posixpath.dirname(path) or "."
+    problem = (
+        f"names {path}, but Helm reads a chart's metadata only from a file named Chart.yaml"
+        if exists
+        else f"names {path}, which does not exist"
+    )
+    return (
+        f"{build_file}: helm_chart `{field_set.address}`: the `chart` field {problem}.\n"
+        f"  hint: put the chart's metadata in {chart_dir}/Chart.yaml and drop the `chart` field "
+        "(its default is Chart.yaml), or declare the helm_chart in the directory holding Chart.yaml."
     )
 
 

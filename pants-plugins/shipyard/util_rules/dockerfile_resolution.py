@@ -9,12 +9,14 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from pants.base.build_root import BuildRoot
 from pants.engine.fs import DigestContents, GlobMatchErrorBehavior, PathGlobs, Paths
 from pants.base.build_environment import get_buildroot
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.option.global_options import GlobalOptions
 from pants.util.frozendict import FrozenDict
 
+from shipyard.dockerfile.context_links import links_leaving_context
 from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidates, select_dockerignore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
@@ -23,6 +25,8 @@ from shipyard.dockerfile.resolved import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
 from shipyard.source_text import decode_lossless, printable
 from shipyard.subsystems.oci import OciSubsystem
+from shipyard.image_ref import ImageRef as ParsedImageRef
+from shipyard.image_ref import InvalidImageReference
 
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,9 @@ class DockerfileResolutionRequest:
     platforms: tuple[str, ...]
     # (FROM reference, platform) -> what that repo image hands down (ENV, ONBUILD).
     base_exports: FrozenDict[tuple[str, str], ImageExport] = FrozenDict()
+    # Where the image's fields are written, e.g. "apps/ui/BUILD: oci_image `apps/ui:ui`", for
+    # errors about the fields themselves (a missing Dockerfile, an unknown target stage).
+    declared_by: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,12 @@ async def resolve_dockerfile_request(
         Get(Paths, PathGlobs([f"{prefix}**"])),
     )
     if not dockerfile_contents:
+        where = request.declared_by or "an oci_image"
         raise InvalidDockerfileError(
-            f"{request.dockerfile_path} does not exist. Check the `dockerfile` field of the image."
+            f"{where}: the `dockerfile` field names {request.dockerfile_path}, which does not exist.\n"
+            f"  hint: create {request.dockerfile_path}, or set `dockerfile=\"...\"` to the Dockerfile's "
+            "path relative to the BUILD file's directory (the default is `Dockerfile`); a directory "
+            "without a Dockerfile needs no oci_image target."
         )
     # BuildKit and moby's .dockerignore reader take bytes as they are: nothing is refused.
     ignore_by_path = {fc.path: decode_lossless(fc.content) for fc in ignore_contents}
@@ -106,6 +117,13 @@ async def resolve_dockerfile_request(
             base_exports=dict(request.base_exports),
         )
     except DockerfileError as e:
+        if request.target_stage and e.line <= 0 and "target stage" in e.message:
+            # Not a mistake in the Dockerfile but in the field naming a stage: point at the field.
+            raise InvalidDockerfileError(
+                f"{request.declared_by or 'an oci_image'}: the `target_stage` field names "
+                f"{request.target_stage!r}, but {request.dockerfile_path} has no such stage: "
+                f"{e.message}\n  hint: {e.hint}"
+            ) from e
         raise InvalidDockerfileError(str(e)) from e
 
     for warning in resolved.warnings:
@@ -114,6 +132,31 @@ async def resolve_dockerfile_request(
     for trace in sorted(resolved.copy_trace, key=lambda t: t.line):
         for f in trace.files:
             copy_lines.setdefault(prefix + f, trace.line)
+    for ref in resolved.image_refs:
+        if "$" in ref.reference:
+            continue  # left to the resolver's own diagnostics
+        try:
+            ParsedImageRef.parse(ref.reference)
+        except InvalidImageReference as e:
+            raise InvalidDockerfileError(
+                f"{request.dockerfile_path}:{ref.line}: {e}. Docker refuses it (\"invalid reference "
+                "format\").\n  hint: write the image as [registry/]repository[:tag][@digest], the "
+                "repository in lower case, e.g. `busybox:1.35`."
+            ) from e
+    escaping = links_leaving_context(
+        BuildRoot().path, request.context_dir, sorted(prefix + f for f in resolved.copied_files)
+    )
+    if escaping:
+        link = escaping[0]
+        through = "" if link.link == link.path else f" is reached through {link.link}, which"
+        raise InvalidDockerfileError(
+            f"{request.dockerfile_path}:{copy_lines.get(link.path, 0)}: the copied file {link.path}"
+            f"{through} is a symlink to {link.target!r}, which leads to {link.resolved}, outside "
+            f"the build context {context_label}. Docker resolves links inside the context, so the "
+            "image would not hold the file Pants reads.\n"
+            "  hint: copy the file into the build context instead of linking to it, or widen the "
+            "image's `context` field to a directory holding both."
+        )
     return DockerfileResolution(
         dockerfile_path=request.dockerfile_path,
         context_dir=request.context_dir,

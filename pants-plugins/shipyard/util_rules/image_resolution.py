@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
+from pants.build_graph.address import BuildFileAddress, BuildFileAddressRequest
 from pants.engine.addresses import Address
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import FieldSet, WrappedTarget, WrappedTargetRequest
@@ -102,12 +103,17 @@ async def _resolve(
     """Resolves the Dockerfile; if it is built FROM repo images that hand down ENV or ONBUILD,
     resolves it again with those (BuildKit applies them to the child's stage). With `warn`, a
     first-party-looking reference that names no repo image is reported (once, by the image itself)."""
+    build_file = await Get(
+        BuildFileAddress,
+        BuildFileAddressRequest(field_set.address, description_of_origin="an oci_image's fields"),
+    )
     request = DockerfileResolutionRequest(
         dockerfile_path=field_set.dockerfile.file_path,
         context_dir=field_set.context.context_dir(field_set.address),
         build_args=FrozenDict(field_set.build_args.value or {}),
         target_stage=field_set.target_stage.value,
         platforms=platforms,
+        declared_by=f"{build_file.rel_path}: oci_image `{field_set.address}`",
     )
     resolution = await Get(DockerfileResolution, DockerfileResolutionRequest, request)
     base_images = name_base_images(resolution, repositories, warn=warn)

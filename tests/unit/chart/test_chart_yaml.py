@@ -243,3 +243,13 @@ def test_local_path(repository: Optional[str], chart_dir: str, expected: Optiona
     dependency = ChartDependency("common", "0.1.0", repository, None, None, line=1)
     assert dependency.local_path(chart_dir) == expected
     assert dependency.is_local == (expected is not None)
+
+
+def test_alias_bomb_refused_at_once() -> None:
+    text = "apiVersion: v2\nname: bomb\nversion: 0.1.0\n" + "".join(
+        f"x{level}: &x{level} [" + ", ".join([f"*x{level - 1}"] * 9 if level else ['"lol"'] * 9) + "]\n"
+        for level in range(9)
+    )
+    with pytest.raises(ChartError) as error:
+        parse_chart_yaml(text, PATH)
+    assert error.value.line == 7 and "excessive aliasing" in error.value.message

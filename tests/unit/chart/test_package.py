@@ -552,9 +552,10 @@ STAMP_CASES = [
         id="missing-tag-added-after-repository",
     ),
     pytest.param(
-        "- name: ui\n  image:\n  - repository: tinyolly/ui # x\n",
+        # (under a key: Helm refuses a values file whose top level is a list)
+        "apps:\n- name: ui\n  image:\n  - repository: tinyolly/ui # x\n",
         {"tinyolly/ui": "r.example/tinyolly/ui:v1"},
-        "- name: ui\n  image:\n  - repository: r.example/tinyolly/ui # x\n    tag: v1\n",
+        "apps:\n- name: ui\n  image:\n  - repository: r.example/tinyolly/ui # x\n    tag: v1\n",
         id="missing-tag-added-in-a-list-item",
     ),
     pytest.param(

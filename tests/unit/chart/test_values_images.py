@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import List, Optional, Tuple
 
 import pytest
@@ -184,9 +185,15 @@ def refs(text: str) -> List[Tuple[tuple, str, int]]:
             id="duplicate-key-last-wins",
         ),
         pytest.param(
-            "loop: &l\n  - *l\n  - image: tinyolly/ui\n",
-            [(("loop", 1, "image"), "tinyolly/ui", 3)],
-            id="recursive-alias-terminates",
+            "a: 1\n---\n- not read by Helm\n",
+            [],
+            id="only-the-first-document-must-be-a-mapping",
+        ),
+        pytest.param(
+            "base: &b {repository: tinyolly/ui}\n"
+            + "".join(f"u{i}: *b\n" for i in range(30)),
+            [(("base",), "tinyolly/ui", 1)] + [((f"u{i}",), "tinyolly/ui", 1) for i in range(30)],
+            id="moderate-alias-reuse-accepted",
         ),
     ],
 )
@@ -239,3 +246,34 @@ def test_malformed_yaml(text: str, line: int) -> None:
         find_values_image_refs(text, PATH)
     assert error.value.line == line
     assert str(error.value).startswith(f"{PATH}:{line}: the values file is not valid YAML")
+
+
+def billion_laughs(levels: int) -> str:
+    """The classic alias bomb: each level is a list of nine aliases of the level before."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        pytest.param("- a\n- b\n", 1, "its top level is a list", id="top-level-list"),
+        pytest.param("just text\n", 1, "its top level is the value 'just text'", id="top-level-scalar"),
+        pytest.param("# header\n\n- a\n", 3, "its top level is a list", id="list-after-comments"),
+        # go-yaml (Helm's YAML reader) refuses an anchor whose value contains an alias of itself.
+        pytest.param("loop: &l\n  - *l\n  - image: tinyolly/ui\n", 2, "contains an alias of itself", id="recursive-alias"),
+        # go-yaml: "document contains excessive aliasing" once aliases produce over 99% of nodes.
+        pytest.param(billion_laughs(9), 4, "excessive aliasing", id="billion-laughs-9-levels"),
+        pytest.param(billion_laughs(30), 4, "excessive aliasing", id="billion-laughs-30-levels"),
+    ],
+)
+def test_refused_like_helm(text: str, line: int, message: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ChartError) as error:
+        find_values_image_refs(text, PATH)
+    assert time.monotonic() - started < 1.0
+    assert error.value.line == line
+    assert str(error.value).startswith(f"{PATH}:{line}: ")
+    assert message in str(error.value)
