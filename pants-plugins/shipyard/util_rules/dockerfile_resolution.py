@@ -15,7 +15,7 @@ from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidat
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolver import ImageRef as DockerfileImageRef
-from shipyard.dockerfile.resolver import resolve_dockerfile
+from shipyard.dockerfile.resolver import StageInfo, resolve_dockerfile
 from shipyard.source_text import decode_lossless, printable
 
 
@@ -35,6 +35,9 @@ class DockerfileResolutionRequest:
     build_args: FrozenDict[str, str]
     target_stage: Optional[str]
     platforms: tuple[str, ...]
+    # Files to resolve as if present in the context (build-root relative): `why-affected` asks
+    # whether a deleted file was copied.
+    assume_present: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class DockerfileResolution:
     # For explanations and errors: the first Dockerfile line that copies each file.
     copy_lines: FrozenDict[str, int]
     image_refs: tuple[DockerfileImageRef, ...]
+    # Every stage, with whether the build runs it (for peek and `why-affected --explain-not`).
+    stages: tuple[StageInfo, ...] = ()
 
 
 @rule(desc="Resolve a Dockerfile against its build context")
@@ -80,7 +85,11 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
         )
         resolved = resolve_dockerfile(
             parsed,
-            context_files=[p[len(prefix):] for p in listing.files],
+            context_files=[
+                p[len(prefix):]
+                for p in dict.fromkeys((*listing.files, *request.assume_present))
+                if p.startswith(prefix)
+            ],
             build_args=dict(request.build_args),
             target_stage=request.target_stage,
             platforms=request.platforms,
@@ -103,6 +112,7 @@ async def resolve_dockerfile_request(request: DockerfileResolutionRequest) -> Do
         copied_files=tuple(sorted(prefix + f for f in resolved.copied_files)),
         copy_lines=FrozenDict(copy_lines),
         image_refs=tuple(resolved.image_refs),
+        stages=resolved.stages,
     )
 
 
