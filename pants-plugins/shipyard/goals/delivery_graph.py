@@ -23,7 +23,7 @@ from pants.core.util_rules.system_binaries import BinaryPathRequest, BinaryPaths
 from pants.option.option_types import EnumOption, IntOption, StrOption
 from pants.util.strutil import help_text
 
-from shipyard.delivery.graph import CHART, FILE, IMAGE, DeliveryGraph, directory_of
+from shipyard.delivery.graph import ARTIFACT_KINDS, CHART, FILE, IMAGE, DeliveryGraph, directory_of
 from shipyard.delivery.render import to_dot, to_mermaid
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.change_trace import trace_changes
@@ -104,10 +104,12 @@ async def delivery_graph(
     affected: set[str] = set()
     if changed:
         trace = await trace_changes(changed, address_to_dependents, facts, oci, build_file_options)
+        # The changed files and the images and charts they reach (not the files in between).
         reached = trace.graph.reachable(changed)
-        affected = {n for n in reached if n in full.nodes}
+        affected = {n for n in reached if n in full.nodes and full.nodes[n].kind in ARTIFACT_KINDS}
+        affected |= {n for n in changed if n in full.nodes}
         if subsystem.sources == SourcesShown.directories:
-            affected |= {directory_of(n, subsystem.depth or None) for n in affected if full.nodes[n].kind == FILE}
+            affected |= {directory_of(n, subsystem.depth or None) for n in changed if n in full.nodes}
     graph = shape_graph(full, subsystem)
 
     dot = to_dot(graph, affected)
@@ -144,11 +146,15 @@ async def delivery_graph(
     charts = sum(1 for n in graph.nodes.values() if n.kind == CHART)
     console.print_stdout(
         f"Wrote {', '.join(f'{out_dir}/{w}' for w in written)}: {len(graph.nodes)} nodes "
-        f"({images} images, {charts} charts), {len(graph.edges)} edges"
+        f"({_count(images, 'image')}, {_count(charts, 'chart')}), {len(graph.edges)} edges"
         + (f", {len(affected & set(graph.nodes))} affected" if changed else "")
         + "."
     )
     return DeliveryGraphGoal(exit_code=0)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def rules() -> Iterable[Rule]:
