@@ -2,6 +2,11 @@
 it and Pants' dependents, to the images and charts they reach, every edge with its reason.
 
 Shared by `why-affected` (the chains) and `delivery-graph` (the affected nodes).
+
+The registry half of issue 12 ("why was this rebuilt, against what is published") plugs in here:
+diffing publish's content-key input manifest against the published one yields changed files (pass
+them as `changed`) and changed non-file inputs (a build arg, a moved base digest), which become
+start nodes with one edge each to their image (e.g. `Edge("build arg APP_DIR", image, "read by")`).
 """
 
 from __future__ import annotations
