@@ -68,14 +68,12 @@ class DeliveryGraphGoal(Goal):
     environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
 
 
-def shape_graph(graph: DeliveryGraph, subsystem: DeliveryGraphSubsystem) -> DeliveryGraph:
-    """Applies --sources/--depth, then --focus/--radius."""
+def show_sources(graph: DeliveryGraph, subsystem: DeliveryGraphSubsystem) -> DeliveryGraph:
+    """Applies --sources and --depth."""
     if subsystem.sources == SourcesShown.none:
-        graph = graph.without_kinds([FILE])
-    elif subsystem.sources == SourcesShown.directories:
-        graph = graph.collapse_files(subsystem.depth or None)
-    if subsystem.focus:
-        graph = graph.neighbourhood(subsystem.focus, subsystem.radius)
+        return graph.without_kinds([FILE])
+    if subsystem.sources == SourcesShown.directories:
+        return graph.collapse_files(subsystem.depth or None)
     return graph
 
 
@@ -91,9 +89,8 @@ async def delivery_graph(
     build_file_options: BuildFileOptions,
 ) -> DeliveryGraphGoal:
     full = artifact_graph(facts, sources=subsystem.sources != SourcesShown.none)
-    if subsystem.focus and subsystem.focus not in full.nodes and subsystem.focus not in {
-        directory_of(n, subsystem.depth or None) for n in full.nodes
-    }:
+    graph = show_sources(full, subsystem)
+    if subsystem.focus and subsystem.focus not in graph.nodes:
         console.print_stderr(
             f"--delivery-graph-focus: no node {subsystem.focus!r} in the graph. Name an image or chart "
             "address (e.g. `dockerfiles:ui`), an external image as its Dockerfile writes it, or a directory "
@@ -110,7 +107,8 @@ async def delivery_graph(
         affected |= {n for n in changed if n in full.nodes}
         if subsystem.sources == SourcesShown.directories:
             affected |= {directory_of(n, subsystem.depth or None) for n in changed if n in full.nodes}
-    graph = shape_graph(full, subsystem)
+    if subsystem.focus:
+        graph = graph.neighbourhood(subsystem.focus, subsystem.radius)
 
     dot = to_dot(graph, affected)
     files = [

@@ -8,6 +8,7 @@ has the same reason and location wherever it is shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Optional
 
 from pants.engine.addresses import Address
@@ -48,11 +49,19 @@ class DeliveryFacts:
     lines: FrozenDict[str, tuple[str, ...]]
     config_owners: tuple[Address, ...]
 
+    @cached_property
+    def _images(self) -> dict[Address, ImageFacts]:
+        return {i.address: i for i in self.images}
+
+    @cached_property
+    def _charts(self) -> dict[Address, ResolvedHelmChart]:
+        return {c.address: c for c in self.charts}
+
     def image(self, address: Address) -> Optional[ImageFacts]:
-        return next((i for i in self.images if i.address == address), None)
+        return self._images.get(address)
 
     def chart(self, address: Address) -> Optional[ResolvedHelmChart]:
-        return next((c for c in self.charts if c.address == address), None)
+        return self._charts.get(address)
 
     def quote(self, path: str, line: int) -> Optional[str]:
         """The stripped text of `path:line`, or None when it is not known."""
