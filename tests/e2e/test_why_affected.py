@@ -251,3 +251,32 @@ def test_oci_peek_carries_the_facts(repo: PantsRepo) -> None:
         }
     ]
     assert "charts/tinyolly/values.yaml:17" in chart["image_locations"]
+
+
+def test_a_file_only_a_skipped_stage_copies(repo: PantsRepo) -> None:
+    repo.write(
+        "apps/staged/Dockerfile",
+        "FROM busybox:1.35 AS debug\nCOPY debug.sh /debug.sh\n\nFROM busybox:1.35 AS runtime\nCOPY app.txt /app.txt\n",
+    )
+    repo.write("apps/staged/debug.sh", "echo debug\n")
+    repo.write("apps/staged/app.txt", "app\n")
+    repo.write(
+        "apps/staged/BUILD",
+        'oci_image(name="staged", repository="tinyolly/staged")\n'
+        'files(name="files", sources=["*", "!BUILD", "!Dockerfile"])\n',
+    )
+    repo.git("add", "apps/staged")
+    repo.git("commit", "-q", "-m", "an image with a stage its build skips")
+    report = why(repo, append("apps/staged/debug.sh", "echo more\n"), "--explain-not=apps/staged:staged")
+    assert report["affected"] == []
+    (explained,) = report["explain_not"]
+    assert explained["files"] == [
+        {
+            "path": "apps/staged/debug.sh",
+            "reason": "copied only by stage debug (apps/staged/Dockerfile:1), which the build of stage runtime does not use",
+        }
+    ]
+    report = why(repo, append("apps/staged/app.txt", "more\n"))
+    assert chains(report) == {
+        "apps/staged:staged": "apps/staged/app.txt → copied by apps/staged/Dockerfile:5 (COPY app.txt /app.txt) → oci_image apps/staged:staged"
+    }
