@@ -157,6 +157,24 @@ def test_a_deleted_copied_file(repo: PantsRepo) -> None:
     assert chains(report) == {UI: copied, TINYOLLY: f"{copied} → {UI_NAMED} → helm_chart {TINYOLLY}"}
 
 
+def test_a_deleted_chart_template(repo: PantsRepo) -> None:
+    def delete(root: Path) -> None:
+        (root / "charts/common/templates/_service.tpl").unlink()
+        (root / "charts/tinyolly/ci/ci-values.yaml").unlink()  # .helmignore lists ci/
+
+    report = why(repo, delete)
+    deleted = "charts/common/templates/_service.tpl → deleted; was packaged by → helm_chart charts/common:common"
+    assert chains(report) == {
+        "charts/common:common": deleted,
+        TINYOLLY: f"{deleted} → a dependency in charts/tinyolly/Chart.yaml:11 (- name: common) → helm_chart {TINYOLLY}",
+        "charts/tinyolly-demos:tinyolly-demos": (
+            f"{deleted} → a dependency in charts/tinyolly-demos/Chart.yaml:8 (- name: common) "
+            "→ helm_chart charts/tinyolly-demos:tinyolly-demos"
+        ),
+    }
+    assert report["affecting_nothing"] == ["charts/tinyolly/ci/ci-values.yaml"]
+
+
 def test_an_affected_artifact_asked_about_shows_its_chain(repo: PantsRepo) -> None:
     report = why(repo, append("apps/demo/frontend.py", "\n# edited\n"), f"--explain-not={DEMO}")
     (explained,) = report["explain_not"]

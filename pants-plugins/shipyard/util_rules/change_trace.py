@@ -26,6 +26,7 @@ from pants.engine.rules import Get, MultiGet
 from pants.engine.target import Target, UnexpandedTargets
 from pants.source.source_root import SourceRootsRequest, SourceRootsResult
 
+from shipyard.chart.helmignore import HelmIgnore, chart_files
 from shipyard.delivery.graph import CHART, IMAGE, DeliveryGraph, Edge, Node
 from shipyard.delivery.python_imports import import_line, module_of
 from shipyard.source_text import decode_lossless
@@ -34,10 +35,12 @@ from shipyard.util_rules.delivery_facts import (
     DeliveryFacts,
     ImageFacts,
     address_node,
+    artifact_node,
     chart_reads_edge,
     file_node,
     image_reads_edge,
 )
+from shipyard.util_rules.chart_resolution import ResolvedHelmChart
 from shipyard.util_rules.dockerfile_resolution import DockerfileResolution, DockerfileResolutionRequest
 from shipyard.util_rules.file_owners import is_build_file
 from shipyard.util_rules.image_resolution import OciImageFieldSet
@@ -102,7 +105,8 @@ async def trace_changes(
     for path, owners in zip(changed, owners_per_file):
         for owner in owners:
             graph.add_edge(_start_edge(path, by_address[owner], facts, build_file_options))
-    # A deleted file: the images whose Dockerfiles would copy it were it still there.
+    # A deleted file: the images whose Dockerfiles would copy it, and the charts that would package
+    # it, were it still there (Pants' graph cannot say: its owner is a generator nothing depends on).
     if deleted:
         images = [i for i in facts.images if any(_in_context(d, i) for d in deleted)]
         resolutions = await MultiGet(
@@ -126,6 +130,7 @@ async def trace_changes(
                             f"{resolution.dockerfile_path}:{line}", facts.quote(resolution.dockerfile_path, line),
                         )
                     )
+        await _add_deleted_chart_files(graph, deleted, facts)
     for target in targets:
         for reader in address_to_dependents.mapping.get(target.address, ()):
             if reader in by_address:
@@ -134,6 +139,30 @@ async def trace_changes(
     _follow_artifacts(graph, facts)
 
     return ChangeTrace(tuple(changed), tuple(deleted), graph)
+
+
+async def _add_deleted_chart_files(graph: DeliveryGraph, deleted: Sequence[str], facts: DeliveryFacts) -> None:
+    """A deleted file `helm package` would have packaged (under the chart, not .helmignored)."""
+    def prefix(chart: ResolvedHelmChart) -> str:
+        return f"{chart.chart_dir}/" if chart.chart_dir else ""
+
+    charts = [c for c in facts.charts if any(d.startswith(prefix(c)) for d in deleted)]
+    ignore_files = await MultiGet(
+        Get(
+            DigestContents,
+            PathGlobs([f"{prefix(c)}.helmignore"], glob_match_error_behavior=GlobMatchErrorBehavior.ignore),
+        )
+        for c in charts
+    )
+    for chart, contents in zip(charts, ignore_files):
+        root = prefix(chart)
+        helmignore = (
+            HelmIgnore.parse(decode_lossless(contents[0].content), f"{root}.helmignore") if contents else None
+        )
+        for path in deleted:
+            if path.startswith(root) and chart_files([path[len(root):]], helmignore):
+                graph.add_node(artifact_node(chart.address, CHART))
+                graph.add_edge(Edge(path, chart.address.spec, "deleted; was packaged by"))
 
 
 def _start_edge(path: str, owner: Target, facts: DeliveryFacts, build_file_options: BuildFileOptions) -> Edge:
