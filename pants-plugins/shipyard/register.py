@@ -14,6 +14,7 @@ from pants.engine.unions import UnionRule
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
 from shipyard.goals import oci_peek, package, tailor
+from shipyard.goals import delivery_graph, why_affected
 from shipyard.subsystems import oci
 from shipyard.util_rules import (
     chart_resolution,
@@ -22,6 +23,7 @@ from shipyard.util_rules import (
     builder,
     file_owners,
     image_build,
+    delivery_facts,
     image_resolution,
     oci_config,
     repositories,
@@ -45,6 +47,9 @@ def rules() -> Iterable[Rule | UnionRule]:
         *image_build.rules(),
         *external_bases.rules(),
         *package.rules(),
+        *delivery_facts.rules(),
+        *why_affected.rules(),
+        *delivery_graph.rules(),
     )
 
 

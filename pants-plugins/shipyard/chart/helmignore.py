@@ -127,20 +127,25 @@ class HelmIgnore:
     def ignores(self, relpath: str, is_dir: bool) -> bool:
         """Whether Helm skips `relpath` (relative to the chart dir, `/`-separated) by itself.
         This does not look at parent directories; `chart_files` does."""
+        return self.deciding_rule(relpath, is_dir) is not None
+
+    def deciding_rule(self, relpath: str, is_dir: bool) -> Optional[HelmIgnoreRule]:
+        """The rule that makes Helm skip `relpath` (line 0: Helm's default rule), or None when
+        no rule does. Like `ignores`, this does not look at parent directories."""
         if relpath in ("", ".", "./"):
-            return False
+            return None
         for rule in self.rules:
             if rule.negate:
                 if rule.dir_only and not is_dir:
-                    return True
+                    return rule
                 if not rule.matches(relpath):
-                    return True
+                    return rule
                 continue
             if rule.dir_only and not is_dir:
                 continue
             if rule.matches(relpath):
-                return True
-        return False
+                return rule
+        return None
 
 
 def _defaults() -> Tuple[HelmIgnoreRule, ...]:

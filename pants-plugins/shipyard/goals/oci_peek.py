@@ -14,8 +14,11 @@ from pants.engine.console import Console
 from pants.engine.goal import Goal, GoalSubsystem, Outputting
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
 from pants.engine.target import Targets
+from pants.option.option_types import BoolOption
 
 from shipyard.target_types import OciImageAliasesField, OciImageRepositoryField
+from shipyard.goals.oci_peek_facts import chart_facts, image_facts
+from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.chart_resolution import HelmChartFieldSet, ResolvedHelmChart
 from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
 
@@ -24,8 +27,18 @@ class OciPeekSubsystem(Outputting, GoalSubsystem):
     name = "oci-peek"
     help = (
         "Show, as JSON, what each `oci_image` and `helm_chart` is built from: copied files with the "
-        "Dockerfile line copying them, base images (the repo's and external ones), chart "
-        "dependencies, and the images named in values and templates with their file and line."
+        "Dockerfile line copying them, stages, build args, base images (the repo's and external "
+        "ones, with digests per platform under `--oci-peek-resolve`), registries, the content key, "
+        "chart dependencies, and the images named in values and templates with their file and line."
+    )
+
+    resolve = BoolOption(
+        default=False,
+        help=(
+            "Also show what needs the registry or a build: the digest each base image resolves to "
+            "per platform, and each image's content key (the inputs hash `package` computes; taken "
+            "from the cache when the image was built, else built)."
+        ),
     )
 
 
@@ -86,7 +99,9 @@ def describe_chart(chart: ResolvedHelmChart) -> dict[str, Any]:
 
 
 @goal_rule
-async def oci_peek(console: Console, subsystem: OciPeekSubsystem, targets: Targets) -> OciPeek:
+async def oci_peek(
+    console: Console, subsystem: OciPeekSubsystem, targets: Targets, oci: OciSubsystem
+) -> OciPeek:
     images = [t for t in targets if OciImageFieldSet.is_applicable(t)]
     charts = [t for t in targets if HelmChartFieldSet.is_applicable(t)]
     resolved_images = await MultiGet(
@@ -104,6 +119,10 @@ async def oci_peek(console: Console, subsystem: OciPeekSubsystem, targets: Targe
         for t, image in zip(images, resolved_images)
     ] + [describe_chart(chart) for chart in resolved_charts]
     entries.sort(key=lambda e: e["address"])
+    extra = await image_facts(images, resolved_images, oci, subsystem.resolve)
+    extra.update({chart.address.spec: chart_facts(chart) for chart in resolved_charts})
+    for entry in entries:
+        entry.update(extra.get(entry["address"], {}))
     with subsystem.output(console) as write_stdout:
         write_stdout(json.dumps(entries, indent=2) + "\n")
     return OciPeek(exit_code=0)

@@ -20,7 +20,7 @@ from shipyard.dockerfile.context_links import links_leaving_context
 from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidates, select_dockerignore
 from shipyard.dockerfile.instructions import DockerfileError
 from shipyard.dockerfile.parser import parse_dockerfile
-from shipyard.dockerfile.resolved import ImageExport
+from shipyard.dockerfile.resolved import ImageExport, StageInfo
 from shipyard.dockerfile.resolved import ImageRef as DockerfileImageRef
 from shipyard.dockerfile.resolver import resolve_dockerfile
 from shipyard.source_text import decode_lossless, printable
@@ -50,6 +50,9 @@ class DockerfileResolutionRequest:
     # Where the image's fields are written, e.g. "apps/ui/BUILD: oci_image `apps/ui:ui`", for
     # errors about the fields themselves (a missing Dockerfile, an unknown target stage).
     declared_by: Optional[str] = None
+    # Files to resolve as if present in the context (build-root relative): `why-affected` asks
+    # whether a deleted file was copied.
+    assume_present: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class DockerfileResolution:
     image_refs: tuple[DockerfileImageRef, ...]
     # Per platform, what an image built FROM this one inherits (ENV, ONBUILD).
     exports: tuple[ImageExport, ...] = ()
+    # Every stage, with whether the build runs it (for peek and `why-affected --explain-not`).
+    stages: tuple[StageInfo, ...] = ()
 
 
 @rule(desc="Resolve a Dockerfile against its build context")
@@ -106,7 +111,11 @@ async def resolve_dockerfile_request(
         )
         resolved = resolve_dockerfile(
             parsed,
-            context_files=[p[len(prefix):] for p in listing.files],
+            context_files=[
+                p[len(prefix):]
+                for p in dict.fromkeys((*listing.files, *request.assume_present))
+                if p.startswith(prefix)
+            ],
             build_args=dict(request.build_args),
             target_stage=request.target_stage,
             platforms=request.platforms,
@@ -165,6 +174,7 @@ async def resolve_dockerfile_request(
         copy_lines=FrozenDict(copy_lines),
         image_refs=tuple(resolved.image_refs),
         exports=resolved.exports,
+        stages=resolved.stages,
     )
 
 

@@ -49,6 +49,20 @@ class OciImageFieldSet(FieldSet):
         """The target's platforms, else `[oci].platforms`."""
         return tuple(self.platforms.value or oci.platforms)
 
+    def dockerfile_request(
+        self, oci: OciSubsystem, *, target_stage: Optional[str] = None, assume_present: tuple[str, ...] = ()
+    ) -> DockerfileResolutionRequest:
+        """The resolution of this image's Dockerfile, optionally of another stage or with files
+        assumed present (for `why-affected`: what a skipped stage or a deleted file would do)."""
+        return DockerfileResolutionRequest(
+            dockerfile_path=self.dockerfile.file_path,
+            context_dir=self.context.context_dir(self.address),
+            build_args=FrozenDict(self.build_args.value or {}),
+            target_stage=target_stage if target_stage is not None else self.target_stage.value,
+            platforms=self.platforms_or_default(oci),
+            assume_present=assume_present,
+        )
+
 
 @dataclass(frozen=True)
 class BaseImage:
