@@ -11,6 +11,7 @@ from pants.engine.target import AllTargets
 from pants.util.frozendict import FrozenDict
 
 from shipyard.image_ref import RepositoryConflictError, RepositoryMatcher
+from shipyard.registries import registry_addresses
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import OciImageRepositoryField
 
@@ -46,7 +47,7 @@ async def index_image_repositories(all_targets: AllTargets, oci: OciSubsystem) -
             if t.has_field(OciImageRepositoryField)
         }
     )
-    index = ImageRepositories(repositories, FrozenDict(oci.registries))
+    index = ImageRepositories(repositories, FrozenDict(registry_addresses(oci.registries)))
     index.matcher()  # fail here, once, with both conflicting images named
     return index
 
