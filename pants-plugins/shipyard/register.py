@@ -13,7 +13,7 @@ from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
-from shipyard.goals import oci_peek, package, tailor
+from shipyard.goals import oci_peek, package, release, tailor
 from shipyard.subsystems import oci
 from shipyard.util_rules import (
     chart_resolution,
@@ -21,9 +21,11 @@ from shipyard.util_rules import (
     external_bases,
     builder,
     file_owners,
+    git_state,
     image_build,
     image_resolution,
     oci_config,
+    registry_client,
     repositories,
 )
 
@@ -45,6 +47,9 @@ def rules() -> Iterable[Rule | UnionRule]:
         *image_build.rules(),
         *external_bases.rules(),
         *package.rules(),
+        *git_state.rules(),
+        *registry_client.rules(),
+        *release.rules(),
     )
 
 

@@ -4,8 +4,9 @@ Runs in a Pants sandbox as `python3 pusher.py request.json` (a never-cached proc
 one JSON result per operation on stdout. The request names skopeo, the registry host, whether it
 is plain HTTP, and the operations:
 
-* `{"op": "inspect", "ref": "host/repo:tag"}` → `{"present": true, "digest": "sha256:..."}` (the
-  digest of the raw manifest), or `{"present": false}` when the registry does not know it;
+* `{"op": "inspect", "ref": "host/repo:tag"}` → `{"present": true, "digest": "sha256:...",
+  "platforms": {"linux/amd64": "sha256:..."}}` (the digest of the raw manifest, and its index's
+  per-platform manifests), or `{"present": false}` when the registry does not know it;
 * `{"op": "copy", "src": "oci:layout" | "docker://...", "dest": "docker://host/repo:tag"}` →
   `{"ok": true, "blobs_sent": N, "blobs_skipped": M}`; skopeo asks the registry for each blob
   first and sends only the missing ones.
@@ -44,6 +45,20 @@ def count_blobs(output: str) -> Dict[str, int]:
     blobs = {m.group(1) for m in map(_BLOB.match, output.splitlines()) if m}
     sent = {m.group(1) for m in _UPLOADED.finditer(output)}
     return {"blobs_sent": len(sent), "blobs_skipped": len(blobs - sent)}
+
+
+def index_platforms(raw: bytes) -> Dict[str, str]:
+    """`os/arch[/variant]` → manifest digest, from a raw index (empty for a single manifest)."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return {}
+    platforms = {}
+    for descriptor in document.get("manifests") or []:
+        p = descriptor.get("platform") or {}
+        name = "/".join(filter(None, (p.get("os"), p.get("architecture"), p.get("variant"))))
+        platforms[name] = descriptor.get("digest")
+    return platforms
 
 
 def error_lines(stderr: str) -> str:
@@ -91,7 +106,11 @@ class Registry:
     def inspect(self, ref: str) -> dict:
         result = self.run([self.skopeo, "inspect", "--raw", "--retry-times", "2", *self.auth_args(""), f"docker://{ref}"])
         if result.returncode == 0:
-            return {"present": True, "digest": "sha256:" + hashlib.sha256(result.stdout).hexdigest()}
+            return {
+                "present": True,
+                "digest": "sha256:" + hashlib.sha256(result.stdout).hexdigest(),
+                "platforms": index_platforms(result.stdout),
+            }
         stderr = result.stderr.decode(errors="replace")
         if any(marker in stderr for marker in _ABSENT):
             return {"present": False}

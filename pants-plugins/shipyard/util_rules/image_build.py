@@ -317,6 +317,7 @@ class OciImageContentKey:
     address: Address
     key: str
     platforms: tuple[tuple[str, str], ...]  # (platform, that platform's content key)
+    bases: tuple[Address, ...]  # the repo images it is built on
 
 
 @rule(desc="Compute the content key of an OCI image")
@@ -330,7 +331,8 @@ async def oci_image_content_key(request: OciImageContentKeyRequest, oci: OciSubs
         Get(PlatformBuildInputs, PlatformImageRequest(request.address, p)) for p in platforms
     )
     keys = tuple((i.platform, i.content_key) for i in inputs)
-    return OciImageContentKey(request.address, image_content_key(keys), keys)
+    bases = tuple(sorted({b.address for i in inputs for b in i.repo_bases}))
+    return OciImageContentKey(request.address, image_content_key(keys), keys, bases)
 
 
 @rule(desc="Build an OCI image for all its platforms")
