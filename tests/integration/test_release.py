@@ -231,6 +231,7 @@ def test_password_appears_in_no_log_argv_dist_or_cache(setup: Setup) -> None:
                     cmdlines.add((proc / "cmdline").read_bytes())
                 except OSError:
                     pass
+            done.wait(0.05)
 
     thread = threading.Thread(target=capture, daemon=True)
     thread.start()

@@ -26,6 +26,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
+from pants.core.util_rules import distdir
 from pants.core.util_rules.distdir import DistDir
 from pants.engine.console import Console
 from pants.engine.fs import CreateDigest, Digest, FileContent, Workspace
@@ -324,4 +325,4 @@ async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], di
 
 
 def rules() -> Iterable[Rule]:
-    return collect_rules()
+    return (*collect_rules(), *distdir.rules())
