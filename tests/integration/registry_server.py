@@ -62,9 +62,12 @@ class RegistryServer:
         return self.root / "registry.log"
 
     def start(self) -> None:
+        # The registry reads REGISTRY_* variables as configuration (env.sh exports REGISTRY_AUTH_FILE
+        # for skopeo, which it would take as `auth.file`).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                ["docker-registry", "serve", str(self.root / "config.yml")], stdout=log, stderr=subprocess.STDOUT
+                ["docker-registry", "serve", str(self.root / "config.yml")], stdout=log, stderr=subprocess.STDOUT, env=env
             )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

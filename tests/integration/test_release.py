@@ -73,7 +73,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory, machine_environ: dict) -> It
     proxy = KillingProxy(plain)
     env = dict(machine_environ)
     env["PANTS_OCI_BUILDER"] = "buildah"
-    env["PANTS_OCI_REGISTRIES"] = json.dumps(
+    # Pants reads dict options as Python literals.
+    env["PANTS_OCI_REGISTRIES"] = repr(
         {
             "plain": {"address": proxy.address, "insecure": True},
             "auth": {
