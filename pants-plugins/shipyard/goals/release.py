@@ -245,8 +245,11 @@ async def release(
                 run.progress(plan.repository, f"{d.alias}: FAILED")
                 continue
             digests[(plan.address, d.alias)] = image.index_digest
-            run.outcomes.append(Outcome(plan.address, d.alias, d.name, "pushed", image.index_digest, sent, total))
-            run.progress(plan.repository, f"{d.alias}: pushed {sent}/{total} blobs → {image.index_digest}")
+            sent_bytes = (push or {}).get("bytes_sent", 0)
+            run.outcomes.append(
+                Outcome(plan.address, d.alias, d.name, "pushed", image.index_digest, sent, total, bytes_sent=sent_bytes)
+            )
+            run.progress(plan.repository, f"{d.alias}: pushed {sent}/{total} blobs ({sent_bytes} bytes) → {image.index_digest}")
 
     if not run.failures:
         await _move_tags(plans, registries, digests, run)
@@ -321,7 +324,7 @@ async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], di
                     run.failures.append(describe_registry_error(registries[alias], f"tagging {dest.name}:{tag}", done[n]["error"]))
                 n += 1
             o = run.outcomes[i]
-            run.outcomes[i] = Outcome(o.address, o.alias, o.name, o.action, o.digest, o.blobs_sent, o.blobs_total, tuple(moved), o.error)
+            run.outcomes[i] = replace(o, tags=tuple(moved))
 
 
 def rules() -> Iterable[Rule]:

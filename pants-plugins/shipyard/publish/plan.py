@@ -110,17 +110,19 @@ class Outcome:
     blobs_total: int = 0
     tags: tuple[str, ...] = ()
     error: Optional[str] = None
+    bytes_sent: int = 0
 
 
 def summary_table(outcomes: Sequence[Outcome]) -> str:
     """One row per image and registry."""
-    header = ("image", "registry", "action", "blobs sent", "digest", "tags")
+    header = ("image", "registry", "action", "blobs sent", "bytes sent", "digest", "tags")
     rows = [
         (
             o.name,
             o.alias,
             o.action,
             f"{o.blobs_sent}/{o.blobs_total}" if o.action == "pushed" else "-",
+            str(o.bytes_sent) if o.action == "pushed" else "-",
             (o.digest or "-")[:19],
             ", ".join(o.tags) or "-",
         )
@@ -161,6 +163,8 @@ def release_record(
                         "reference": f"{o.name}@{o.digest}" if o.digest else None,
                         "status": o.action,
                         "tags": list(o.tags),
+                        "blobs_sent": o.blobs_sent,
+                        "bytes_sent": o.bytes_sent,
                         **({"error": o.error} if o.error else {}),
                     }
                     for o in mine

@@ -8,7 +8,7 @@ is plain HTTP, and the operations:
   "platforms": {"linux/amd64": "sha256:..."}}` (the digest of the raw manifest, and its index's
   per-platform manifests), or `{"present": false}` when the registry does not know it;
 * `{"op": "copy", "src": "oci:layout" | "docker://...", "dest": "docker://host/repo:tag"}` →
-  `{"ok": true, "blobs_sent": N, "blobs_skipped": M}`; skopeo asks the registry for each blob
+  `{"ok": true, "blobs_sent": N, "blobs_skipped": M, "bytes_sent": B}`; skopeo asks the registry for each blob
   first and sends only the missing ones.
 
 A failure gives `{"error": "<skopeo's last lines>"}` and stops the remaining operations.
@@ -40,11 +40,16 @@ _UPLOADED = re.compile(r"PUT \S+/blobs/uploads/\S*digest=sha256%3A([0-9a-f]{64})
 _ABSENT = ("manifest unknown", "name unknown", "not found", "MANIFEST_UNKNOWN", "NAME_UNKNOWN")
 
 
-def count_blobs(output: str) -> Dict[str, int]:
-    """Blobs sent and not sent (the registry had them), from skopeo --debug copy's output."""
+def count_blobs(output: str, layout: Optional[str] = None) -> Dict[str, int]:
+    """Blobs sent and not sent (the registry had them), from skopeo --debug copy's output, and
+    the bytes sent when the source is a local OCI layout (whose blob files give the sizes)."""
     blobs = {m.group(1) for m in map(_BLOB.match, output.splitlines()) if m}
     sent = {m.group(1) for m in _UPLOADED.finditer(output)}
-    return {"blobs_sent": len(sent), "blobs_skipped": len(blobs - sent)}
+    counts = {"blobs_sent": len(sent), "blobs_skipped": len(blobs - sent)}
+    if layout is not None:
+        paths = (os.path.join(layout, "blobs", "sha256", h) for h in sent)
+        counts["bytes_sent"] = sum(os.path.getsize(p) for p in paths if os.path.exists(p))
+    return counts
 
 
 def index_platforms(raw: bytes) -> Dict[str, str]:
@@ -124,9 +129,10 @@ class Registry:
         ]
         result = self.run(argv)
         output = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
+        counts = count_blobs(output, src[len("oci:"):] if src.startswith("oci:") else None)
         if result.returncode != 0:
-            return {"error": error_lines(result.stderr.decode(errors="replace")), **count_blobs(output)}
-        return {"ok": True, **count_blobs(output)}
+            return {"error": error_lines(result.stderr.decode(errors="replace")), **counts}
+        return {"ok": True, **counts}
 
 
 def main(argv: Sequence[str]) -> int:
