@@ -104,6 +104,12 @@ class RegistryServer:
             )
         )
 
+    def manifest_order(self) -> list[str]:
+        """Repositories in the order the registry first stored a manifest under them."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        repos = re.findall(r'"PUT /v2/(\S+)/manifests/\S+ HTTP/1\.1" 201', text)
+        return list(dict.fromkeys(repos))
+
     def _read(self, path: str, accept: str = "application/json") -> bytes:
         request = urllib.request.Request(f"http://{self.address}{path}", headers={"Accept": accept})
         if self.credentials:

@@ -9,6 +9,7 @@ The tests run in order and share the registries: each starts from the state the 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -121,6 +122,11 @@ def test_release_publishes_every_image_with_both_platforms_and_exactly_the_expec
             assert digests == {image["index_digest"]}, (alias, name, "every tag names the same index")
             assert index_platforms(server.manifest(name, "dev")) == {("linux", "amd64"), ("linux", "arm64")}
         assert set(image["platforms"]) == {"linux/amd64", "linux/arm64"}
+    # Bases first: python-base's index was complete in the registry before ui's and receiver's
+    # (the example's names sort that way too; tests/unit/publish/test_plan.py checks the order).
+    order = setup.auth.manifest_order()
+    for app in ("team/tinyolly/ui", "team/tinyolly/receiver"):
+        assert order.index("team/tinyolly/python-base") < order.index(app)
 
 
 def test_second_release_builds_nothing_and_pushes_no_blob(setup: Setup) -> None:
@@ -218,6 +224,27 @@ def test_version_tag_moves_semver_tags_and_latest(setup: Setup) -> None:
     assert setup.uploads() == uploads
     for (alias, name), tags in all_tags(setup).items():
         assert {"v1.2.0", "v1.2", "v1", "latest"} <= tags, (alias, name)
+
+
+def test_a_new_registry_gets_the_published_digests_without_a_build(setup: Setup, tmp_path: Path) -> None:
+    extra = RegistryServer(tmp_path / "extra")
+    extra.start()
+    try:
+        registries = ast.literal_eval(setup.repo.env["PANTS_OCI_REGISTRIES"])
+        registries["extra"] = {"address": extra.address, "insecure": True}
+        result = setup.release(
+            "::",
+            env={"PANTS_OCI_REGISTRIES": repr(registries), "PANTS_OCI_DEFAULT_REGISTRIES": '["plain", "auth", "extra"]'},
+        )
+        assert ": building" not in result.stderr and "Building " not in result.stderr
+        for image in setup.record()["images"]:
+            name = IMAGES.get(image["address"], "tinyolly/tiny")
+            raw = extra.manifest(name, f"inputs-{image['key']}")
+            assert "sha256:" + hashlib.sha256(raw).hexdigest() == image["index_digest"]
+            assert "sha256:" + hashlib.sha256(setup.plain.manifest(name, "dev")).hexdigest() == image["index_digest"]
+            assert index_platforms(raw) == {("linux", "amd64"), ("linux", "arm64")}
+    finally:
+        extra.stop()
 
 
 def test_password_appears_in_no_log_argv_dist_or_cache(setup: Setup) -> None:

@@ -7,7 +7,8 @@ candidates), the run:
    git state gives it (`publish/tags.py`), and asks each of its registries whether it holds
    `inputs-<key>` (`publish/plan.py` says why that tag);
 2. stops there with `--dry-run`, printing the plan;
-3. builds only the images some registry lacks, with `package`'s own rules;
+3. builds, with `package`'s own rules, only the images no registry has; one that some registries
+   have is fetched from one of them for the others, so every registry holds the same digest;
 4. pushes each missing image, repo bases first, to `<registry>/<repository>:inputs-<key>`
    (skopeo: every platform and the index; blobs the registry has are not sent) and checks the
    registry now answers with the built index digest;
@@ -29,7 +30,7 @@ from typing import Iterable, Optional
 from pants.core.util_rules import distdir
 from pants.core.util_rules.distdir import DistDir
 from pants.engine.console import Console
-from pants.engine.fs import CreateDigest, Digest, FileContent, Workspace
+from pants.engine.fs import CreateDigest, Digest, FileContent, RemovePrefix, Workspace
 from pants.engine.goal import Goal, GoalSubsystem
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
 from pants.engine.target import Targets
@@ -54,7 +55,7 @@ from shipyard.util_rules.image_build import (
     OciImageContentKey,
     OciImageContentKeyRequest,
 )
-from shipyard.util_rules.registry_client import Copy, Inspect, RegistryOperations, RegistryResults
+from shipyard.util_rules.registry_client import Copy, Fetch, Inspect, RegistryOperations, RegistryResults
 
 logger = logging.getLogger(__name__)
 
@@ -129,13 +130,19 @@ async def release(
     except RegistryConfigError as e:
         console.print_stderr(f"release: {e}")
         return Release(exit_code=1)
-    unpublished = [t.address.spec for t in images if not chosen[t.address]]
+    if images and not registries:
+        console.print_stderr(
+            "release: no registry is configured. Add one to pants.toml, e.g. `[oci.registries.local]` "
+            'with `address = "127.0.0.1:5000"` and `insecure = true` (see `pants help oci`).'
+        )
+        return Release(exit_code=1)
+    for target in images:
+        if not chosen[target.address]:
+            console.print_stderr(f"{target.address.spec}: `registries=[]`: not released")
     images = [t for t in images if chosen[t.address]]
-    for spec in unpublished:
-        console.print_stderr(f"{spec}: no registries (`registries=[]` or none configured): not released")
     if not images:
         console.print_stderr("release: no image to publish in these targets.")
-        return Release(exit_code=0 if not unpublished else 1)
+        return Release(exit_code=0)
 
     git = await Get(GitState, GitStateRequest())
     keys = await MultiGet(Get(OciImageContentKey, OciImageContentKeyRequest(t.address)) for t in images)
@@ -191,21 +198,35 @@ async def release(
             console.print_stdout(line)
         return Release(exit_code=0)
 
-    # Build what some registry lacks (repo bases are built first by the build rules themselves).
-    missing = [p for p in plans if not p.present_everywhere]
-    for plan in missing:
+    # Build what no registry has (repo bases are built first by the build rules themselves). An
+    # image some registry already has is copied from there to the others, so that every registry
+    # holds the same digest.
+    to_build = [p for p in plans if p.published_digest is None]
+    to_fetch = [p for p in plans if p.published_digest is not None and not p.present_everywhere]
+    for plan in to_build:
         run.progress(plan.repository, "building")
+    for plan in to_fetch:
+        source = next(d for d in plan.destinations if d.present)
+        run.progress(plan.repository, f"fetching {source.name}@{plan.published_digest} to copy to the other registries")
     built_list = await MultiGet(
-        Get(BuiltOciImage, OciImageBuildRequest(addresses[p.address])) for p in missing
+        Get(BuiltOciImage, OciImageBuildRequest(addresses[p.address])) for p in to_build
     )
-    built = {p.address: b for p, b in zip(missing, built_list)}
+    fetched_list = await MultiGet(Get(RegistryResults, RegistryOperations, _fetch_request(p, registries)) for p in to_fetch)
+    sources: dict[str, tuple[Digest, str]] = {p.address: (b.layout, b.index_digest) for p, b in zip(to_build, built_list)}
+    for plan, fetched in zip(to_fetch, fetched_list):
+        source = next(d for d in plan.destinations if d.present)
+        error = next((r["error"] for r in fetched.results if "error" in r), None)
+        if error is not None or fetched.fetched is None:
+            run.failures.append(describe_registry_error(registries[source.alias], f"fetching {source.name}@{plan.published_digest}", error or "no layout"))
+            continue
+        sources[plan.address] = (await Get(Digest, RemovePrefix(fetched.fetched, "0")), plan.published_digest)  # type: ignore[arg-type]
     platform_digests = {
         p.address: found_platforms[f"{d.name}:{key_tag(p.key)}"]
         for p in plans
         for d in p.destinations
         if d.present
     }
-    platform_digests.update({a: dict(b.manifests) for a, b in built.items()})
+    platform_digests.update({p.address: dict(b.manifests) for p, b in zip(to_build, built_list)})
 
     # Push by content key, bases first; stop at the first failure.
     digests: dict[tuple[str, str], str] = {}  # (address, alias) → index digest in that registry
@@ -219,37 +240,9 @@ async def release(
             if run.failures:
                 run.outcomes.append(Outcome(plan.address, d.alias, d.name, "not-pushed"))
                 continue
-            image = built[plan.address]
-            ref = f"{d.name}:{key_tag(plan.key)}"
-            run.progress(plan.repository, f"{d.alias}: pushing {ref}")
-            (push, check) = _pad(
-                (
-                    await Get(
-                        RegistryResults,
-                        RegistryOperations(
-                            registries[d.alias],
-                            (Copy(ref, layout=image.layout), Inspect(ref)),
-                            f"Push {plan.repository} to {d.alias}",
-                        ),
-                    )
-                ).results
-            )
-            error = (push or {}).get("error") or (check or {}).get("error")
-            if error is None and check.get("digest") != image.index_digest:
-                error = f"the registry holds {check.get('digest')} under {ref}, not the pushed {image.index_digest}"
-            sent, total = (push or {}).get("blobs_sent", 0), (push or {}).get("blobs_sent", 0) + (push or {}).get("blobs_skipped", 0)
-            if error is not None:
-                message = describe_registry_error(registries[d.alias], f"pushing {ref}", error)
-                run.failures.append(message)
-                run.outcomes.append(Outcome(plan.address, d.alias, d.name, "failed", error=message))
-                run.progress(plan.repository, f"{d.alias}: FAILED")
-                continue
-            digests[(plan.address, d.alias)] = image.index_digest
-            sent_bytes = (push or {}).get("bytes_sent", 0)
-            run.outcomes.append(
-                Outcome(plan.address, d.alias, d.name, "pushed", image.index_digest, sent, total, bytes_sent=sent_bytes)
-            )
-            run.progress(plan.repository, f"{d.alias}: pushed {sent}/{total} blobs ({sent_bytes} bytes) → {image.index_digest}")
+            layout, index_digest = sources[plan.address]
+            if await _push(plan, d, registries[d.alias], layout, index_digest, run):
+                digests[(plan.address, d.alias)] = index_digest
 
     if not run.failures:
         await _move_tags(plans, registries, digests, run)
@@ -287,6 +280,42 @@ def _lookup_refs(registry: Registry, plans: list[ImagePlan]) -> list[str]:
 def _lookup_request(registry: Registry, plans: list[ImagePlan]) -> RegistryOperations:
     refs = _lookup_refs(registry, plans)
     return RegistryOperations(registry, tuple(Inspect(r) for r in refs), f"Look up {len(refs)} image(s) in {registry.alias}")
+
+
+async def _push(
+    plan: ImagePlan, d: Destination, registry: Registry, layout: Digest, index_digest: str, run: _Run
+) -> bool:
+    """Pushes one image to one registry under its key tag and checks the registry now names the
+    index digest pushed; records the outcome. True if it succeeded."""
+    ref = f"{d.name}:{key_tag(plan.key)}"
+    run.progress(plan.repository, f"{d.alias}: pushing {ref}")
+    results = await Get(
+        RegistryResults,
+        RegistryOperations(registry, (Copy(ref, layout=layout), Inspect(ref)), f"Push {plan.repository} to {d.alias}"),
+    )
+    push, check = _pad(results.results)
+    error = (push or {}).get("error") or (check or {}).get("error")
+    if error is None and (check or {}).get("digest") != index_digest:
+        error = f"the registry holds {(check or {}).get('digest')} under {ref}, not the pushed {index_digest}"
+    if error is not None:
+        message = describe_registry_error(registry, f"pushing {ref}", error)
+        run.failures.append(message)
+        run.outcomes.append(Outcome(plan.address, d.alias, d.name, "failed", error=message))
+        run.progress(plan.repository, f"{d.alias}: FAILED")
+        return False
+    sent, skipped, sent_bytes = (push.get(k, 0) for k in ("blobs_sent", "blobs_skipped", "bytes_sent"))  # type: ignore[union-attr]
+    run.outcomes.append(
+        Outcome(plan.address, d.alias, d.name, "pushed", index_digest, sent, sent + skipped, bytes_sent=sent_bytes)
+    )
+    run.progress(plan.repository, f"{d.alias}: pushed {sent}/{sent + skipped} blobs ({sent_bytes} bytes) → {index_digest}")
+    return True
+
+
+def _fetch_request(plan: ImagePlan, registries: dict[str, Registry]) -> RegistryOperations:
+    source = next(d for d in plan.destinations if d.present)
+    return RegistryOperations(
+        registries[source.alias], (Fetch(f"{source.name}@{plan.published_digest}"),), f"Fetch {source.name} from {source.alias}"
+    )
 
 
 def _pad(results: list[dict]) -> tuple[Optional[dict], Optional[dict]]:

@@ -7,7 +7,7 @@ is plain HTTP, and the operations:
 * `{"op": "inspect", "ref": "host/repo:tag"}` → `{"present": true, "digest": "sha256:...",
   "platforms": {"linux/amd64": "sha256:..."}}` (the digest of the raw manifest, and its index's
   per-platform manifests), or `{"present": false}` when the registry does not know it;
-* `{"op": "copy", "src": "oci:layout" | "docker://...", "dest": "docker://host/repo:tag"}` →
+* `{"op": "copy", "src": "oci:layout" | "docker://...", "dest": "docker://host/repo:tag" | "oci:dir"}` →
   `{"ok": true, "blobs_sent": N, "blobs_skipped": M, "bytes_sent": B}`; skopeo asks the registry for each blob
   first and sends only the missing ones.
 
@@ -122,7 +122,7 @@ class Registry:
         return {"error": error_lines(stderr)}
 
     def copy(self, src: str, dest: str) -> dict:
-        sides = ("src", "dest") if src.startswith("docker://") else ("dest",)
+        sides = [side for side, ref in (("src", src), ("dest", dest)) if ref.startswith("docker://")]
         argv = [
             self.skopeo, "--debug", "copy", "--multi-arch", "all", "--preserve-digests", "--retry-times", "2",
             *self.auth_args(*sides), src, dest,

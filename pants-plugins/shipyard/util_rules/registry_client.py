@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
-from pants.engine.fs import AddPrefix, CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, FileContent, MergeDigests, RemovePrefix
 from pants.engine.process import FallibleProcessResult, Process, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
@@ -24,6 +24,7 @@ from shipyard.registries import Registry
 from shipyard.util_rules.builder import OciBuilder
 
 _SANDBOX = "__shipyard_push"
+_FETCHED = f"{_SANDBOX}/fetched"
 # What skopeo's default credential lookup and credential helpers read.
 _DEFAULT_AUTH_ENV = ("HOME", "PATH", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "TMPDIR")
 
@@ -45,9 +46,17 @@ class Copy:
 
 
 @dataclass(frozen=True)
+class Fetch:
+    """Copy `ref` (every platform) from the registry into an OCI layout: `RegistryResults.fetched`
+    holds it under `<index of this operation>/`."""
+
+    ref: str
+
+
+@dataclass(frozen=True)
 class RegistryOperations:
     registry: Registry
-    operations: tuple[Inspect | Copy, ...]
+    operations: tuple[Inspect | Copy | Fetch, ...]
     description: str
 
 
@@ -56,6 +65,7 @@ class RegistryResults:
     """One result per operation done, as `publish/pusher.py` reports it; stops at the first error."""
 
     results_json: str
+    fetched: Optional[Digest] = None
 
     @property
     def results(self) -> list[dict]:
@@ -92,6 +102,8 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
     for i, op in enumerate(request.operations):
         if isinstance(op, Inspect):
             operations.append({"op": "inspect", "ref": op.ref})
+        elif isinstance(op, Fetch):
+            operations.append({"op": "copy", "src": f"docker://{op.ref}", "dest": f"oci:{_FETCHED}/{i}"})
         elif op.layout is not None:
             operations.append({"op": "copy", "src": f"oci:{_SANDBOX}/layouts/{i}", "dest": f"docker://{op.dest}"})
             layouts.append(Get(Digest, AddPrefix(op.layout, f"{_SANDBOX}/layouts/{i}")))
@@ -112,6 +124,7 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
             [
                 FileContent(f"{_SANDBOX}/pusher.py", pusher),
                 FileContent(f"{_SANDBOX}/request.json", json.dumps(payload, sort_keys=True).encode()),
+                Directory(_FETCHED),
             ]
         ),
     )
@@ -122,6 +135,7 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
         Process(
             argv=(builder.python, f"{_SANDBOX}/pusher.py", f"{_SANDBOX}/request.json"),
             input_digest=input_digest,
+            output_directories=(_FETCHED,),
             env=env,
             description=request.description,
             level=LogLevel.DEBUG,
@@ -132,7 +146,8 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
         # The pusher reports skopeo's failures as results; a non-zero exit is the pusher itself.
         error = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         return RegistryResults(json.dumps([{"error": f"the push helper failed: {error[0]}"}]))
-    return RegistryResults(result.stdout.decode())
+    fetched = await Get(Digest, RemovePrefix(result.output_digest, _FETCHED))
+    return RegistryResults(result.stdout.decode(), fetched)
 
 
 def rules() -> Iterable[Rule]:

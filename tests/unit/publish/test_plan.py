@@ -18,8 +18,10 @@ def plan(address: str, bases: tuple = (), present: bool = False) -> ImagePlan:
 @pytest.mark.parametrize(
     "plans, expected",
     [
-        ([plan("d:ui", ("d:base",)), plan("d:base")], ["d:base", "d:ui"]),
-        ([plan("d:c", ("d:b",)), plan("d:b", ("d:a",)), plan("d:a")], ["d:a", "d:b", "d:c"]),
+        # Names chosen so that sorting alone would put the image before its base.
+        ([plan("d:app", ("d:zbase",)), plan("d:zbase")], ["d:zbase", "d:app"]),
+        ([plan("d:a", ("d:b",)), plan("d:b", ("d:c",)), plan("d:c")], ["d:c", "d:b", "d:a"]),
+        ([plan("d:a", ("d:m",)), plan("d:z"), plan("d:m")], ["d:m", "d:a", "d:z"]),
         ([plan("d:ui", ("d:base",))], ["d:ui"]),  # the base is not in this run
         ([plan("d:z"), plan("d:a")], ["d:a", "d:z"]),
     ],
