@@ -109,7 +109,9 @@ class Registry:
         return subprocess.run(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=1800)
 
     def inspect(self, ref: str) -> dict:
-        result = self.run([self.skopeo, "inspect", "--raw", "--retry-times", "2", *self.auth_args(""), f"docker://{ref}"])
+        result = self.run(
+            [self.skopeo, "--command-timeout", "120s", "inspect", "--raw", "--retry-times", "2", *self.auth_args(""), f"docker://{ref}"]
+        )
         if result.returncode == 0:
             return {
                 "present": True,
@@ -124,7 +126,7 @@ class Registry:
     def copy(self, src: str, dest: str) -> dict:
         sides = [side for side, ref in (("src", src), ("dest", dest)) if ref.startswith("docker://")]
         argv = [
-            self.skopeo, "--debug", "copy", "--multi-arch", "all", "--preserve-digests", "--retry-times", "2",
+            self.skopeo, "--debug", "--command-timeout", "30m", "copy", "--multi-arch", "all", "--preserve-digests", "--retry-times", "2",
             *self.auth_args(*sides), src, dest,
         ]
         result = self.run(argv)
