@@ -143,12 +143,15 @@ class RegistryServer:
 
 
 class KillingProxy:
-    """A TCP proxy to a registry that SIGKILLs it when the first blob upload starts (armed)."""
+    """A TCP proxy to a registry that SIGKILLs it when the first blob upload starts (`armed`), and
+    answers 403 for every request about the repository `refused`, as a registry whose policy
+    denies one repository does."""
 
     def __init__(self, target: RegistryServer) -> None:
         self.target = target
         self.port = free_port()
         self.armed = False
+        self.refused: Optional[str] = None
         self.killed = threading.Event()
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -186,6 +189,15 @@ class KillingProxy:
                 if inspect and self.armed and re.search(rb"POST /v2/\S+/blobs/uploads/", data):
                     self.target.kill()
                     self.killed.set()
+                    break
+                if inspect and self.refused and re.search(
+                    rb"^[A-Z]+ /v2/" + re.escape(self.refused.encode()) + rb"/", data, re.M
+                ):
+                    body = b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+                    source.sendall(
+                        b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+                    )
                     break
                 sink.sendall(data)
         except OSError:

@@ -199,6 +199,24 @@ def test_registry_killed_mid_run_moves_no_tag_and_rerun_completes(setup: Setup) 
         assert index_platforms(raw) == {("linux", "amd64"), ("linux", "arm64")}
 
 
+def test_a_refused_repository_fails_the_run_naming_it_and_moves_no_tag(setup: Setup) -> None:
+    add_tiny_image(setup, "hello 3\n")
+    tags_before = all_tags(setup)
+    setup.proxy.refused = "tinyolly/tiny"
+    try:
+        result = setup.release("::", check=False)
+    finally:
+        setup.proxy.refused = None
+    assert result.returncode != 0
+    failures = [l for l in result.stderr.splitlines() if l.startswith("release failed:")]
+    assert len(failures) == 1, result.stderr
+    assert "registry `plain`" in failures[0] and "403" in failures[0] and "tinyolly/tiny" in failures[0]
+    assert all_tags(setup) == tags_before
+    setup.release("::")
+    sha7 = setup.sha()[:7]
+    assert all(f"sha-{sha7}" in tags for tags in all_tags(setup).values())
+
+
 def test_wrong_credentials_give_one_clear_message(setup: Setup) -> None:
     tags_before = all_tags(setup)
     result = setup.release("::", env={"REG_PASS": "not-the-password"}, check=False)
