@@ -112,6 +112,7 @@ async def release(
     subsystem: ReleaseSubsystem,
     oci: OciSubsystem,
 ) -> Release:
+    """Plan, (dry run,) build what is missing, push by key bases first, move tags, record."""
     run = _Run(console, [], [])
     images = [t for t in targets if t.has_field(OciImageRegistriesField)]
     for chart in (t for t in targets if t.has_field(HelmChartMetadataField)):

@@ -26,6 +26,7 @@ class GitStateRequest:
 
 @rule(desc="Read HEAD, its branch and the version tags from git")
 async def read_git_state(_: GitStateRequest) -> GitState:
+    """HEAD's commit and branch, the tags at HEAD and every tag, as the tag policy needs them."""
     maybe = await Get(MaybeGitWorktree, GitWorktreeRequest())
     worktree = maybe.git_worktree
     if worktree is None:

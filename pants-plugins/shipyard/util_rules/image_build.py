@@ -149,6 +149,8 @@ def content_key(request_json: dict, dockerfile: str, context_fingerprint: str, d
 async def platform_build_inputs(
     request: PlatformImageRequest, builder: OciBuilder
 ) -> PlatformBuildInputs:
+    """Resolves one platform's build (bases pinned, Dockerfile rewritten, context collected) and
+    its content key, building nothing: repo bases contribute their own content keys."""
     wrapped = await Get(
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard build")
     )
@@ -249,6 +251,7 @@ async def platform_build_inputs(
 async def build_platform_image(
     request: PlatformImageRequest, builder: OciBuilder, oci: OciSubsystem
 ) -> PlatformImage:
+    """Runs the builder for one platform on the resolved inputs and this run's repo base layouts."""
     inputs, env = await MultiGet(
         Get(PlatformBuildInputs, PlatformImageRequest, request),
         Get(EnvironmentVars, EnvironmentVarsRequest(oci.env_vars)),
@@ -322,6 +325,7 @@ class OciImageContentKey:
 
 @rule(desc="Compute the content key of an OCI image")
 async def oci_image_content_key(request: OciImageContentKeyRequest, oci: OciSubsystem) -> OciImageContentKey:
+    """The image's content key over all its platforms, and the repo images it is built on."""
     wrapped = await Get(
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard content key")
     )

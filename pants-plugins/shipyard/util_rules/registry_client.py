@@ -74,6 +74,7 @@ class RegistryResults:
 
 @rule(desc="Talk to a registry", level=LogLevel.DEBUG)
 async def run_registry_operations(request: RegistryOperations, builder: OciBuilder) -> RegistryResults:
+    """Runs the operations against one registry in one never-cached process (see module doc)."""
     registry = request.registry
     names = (
         (registry.username_env, registry.password_env)
