@@ -13,8 +13,7 @@ from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
-from shipyard.goals import oci_peek, package, tailor
-from shipyard.goals import delivery_graph, why_affected
+from shipyard.goals import delivery_graph, oci_peek, package, release, tailor, why_affected
 from shipyard.subsystems import oci
 from shipyard.util_rules import (
     chart_resolution,
@@ -22,10 +21,12 @@ from shipyard.util_rules import (
     external_bases,
     builder,
     file_owners,
+    git_state,
     image_build,
     delivery_facts,
     image_resolution,
     oci_config,
+    registry_client,
     repositories,
 )
 
@@ -50,6 +51,9 @@ def rules() -> Iterable[Rule | UnionRule]:
         *delivery_facts.rules(),
         *why_affected.rules(),
         *delivery_graph.rules(),
+        *git_state.rules(),
+        *registry_client.rules(),
+        *release.rules(),
     )
 
 

@@ -185,6 +185,29 @@ class OciImagePlatformsField(StringSequenceField):
         return value
 
 
+class OciImageRegistriesField(StringSequenceField):
+    alias = "registries"
+    help = help_text(
+        """
+        The registries (aliases of `[oci].registries`) this image is published to, each as
+        `<address>/<repository>`. Default: `[oci].default_registries`. `registries=[]` keeps the
+        image out of `release`. Example: `registries=["ghcr", "local"]`.
+        """
+    )
+
+
+class OciImageTagScopeField(StringField):
+    alias = "tag_scope"
+    help = help_text(
+        """
+        The scope of path-scoped git version tags that release this image: a git tag
+        `<scope>/vX.Y.Z` tags only the images of that scope, as `vX.Y.Z`. Default: the last part
+        of the repository (`tinyolly/ui` → `ui`, so `ui/v1.4.0` tags it). Unscoped `vX.Y.Z`
+        tags every image.
+        """
+    )
+
+
 class OciImageDependenciesField(Dependencies):
     help = help_text(
         """
@@ -205,6 +228,8 @@ class OciImageTarget(Target):
         OciImageBuildArgsField,
         OciImageTargetStageField,
         OciImagePlatformsField,
+        OciImageRegistriesField,
+        OciImageTagScopeField,
         OciImageDependenciesField,
     )
     help = help_text(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from pants.engine.rules import Rule, collect_rules
 from pants.option.option_types import DictOption, EnumOption, StrListOption, StrOption
@@ -19,15 +19,32 @@ class OciSubsystem(Subsystem):
     options_scope = "oci"
     help = "Options for building and publishing `oci_image` targets."
 
-    registries = DictOption[str](
+    registries = DictOption[Any](
         help=help_text(
             """
             Registries images are published to, as alias → address (a host with an optional port
             and path prefix). Example: `{"ghcr": "ghcr.io/acme", "local": "127.0.0.1:5000"}`.
 
+            An entry may instead be a table with `address`, `insecure` (true: plain HTTP, for
+            loopback registries) and where its credentials come from: `username_env` and
+            `password_env` (the names of environment variables holding them) or `docker_config`
+            (the path of a docker `config.json`, credential helpers included). Without those, the
+            usual places are used (`$REGISTRY_AUTH_FILE`, `~/.docker/config.json`). Secrets are
+            never written here. Example (pants.toml):
+            `[oci.registries.local]` / `address = "127.0.0.1:5000/team"` / `insecure = true`.
+
             A reference `<address>/<repository>` to an `oci_image`'s repository, in a `FROM` line
             or a chart's values, is inferred as a dependency on that image, exactly like the bare
             `<repository>`.
+            """
+        ),
+    )
+    default_registries = StrListOption(
+        default=[],
+        help=help_text(
+            """
+            The aliases (keys of `[oci].registries`) that an `oci_image` without a `registries`
+            field is published to. Default: empty, meaning every configured registry.
             """
         ),
     )

@@ -174,10 +174,45 @@ def _failed_line(parsed_instructions, step: Optional[str]) -> Optional[int]:
     return None
 
 
-@rule(desc="Build one platform of an OCI image", level=LogLevel.DEBUG)
-async def build_platform_image(
+@dataclass(frozen=True)
+class PlatformBuildInputs:
+    """Everything one platform's build runs on, known without building anything.
+
+    `files` holds the context, the rewritten Dockerfile, the driver and its request; the repo base
+    images' layouts are added by the build. `content_key` names the image this build makes, by
+    its inputs: the resolved Dockerfile, the exact files it reads, build args, target stage,
+    platform, builder, each external base's digest for this platform and each repo base's own
+    content key. Options that do not reach a build (registries, other images' settings) are not
+    in it, so it is the same on every machine for the same inputs.
+    """
+
+    address: Address
+    platform: str
+    files: Digest
+    repo_bases: tuple[PlatformImageRequest, ...]
+    dockerfile_path: str
+    dockerfile_text: str
+    content_key: str
+
+
+def content_key(request_json: dict, dockerfile: str, context_fingerprint: str, driver: bytes, base_keys: list[str]) -> str:
+    """The sha256 naming a build by its inputs (host paths of executables left out)."""
+    document = {
+        "request": {k: v for k, v in request_json.items() if k != "executables"},
+        "dockerfile": hashlib.sha256(encode_lossless(dockerfile)).hexdigest(),
+        "context": context_fingerprint,
+        "driver": hashlib.sha256(driver).hexdigest(),
+        "repo_bases": base_keys,
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+@rule(desc="Resolve the inputs of one platform of an OCI image", level=LogLevel.DEBUG)
+async def platform_build_inputs(
     request: PlatformImageRequest, builder: OciBuilder, oci: OciSubsystem
-) -> PlatformImage:
+) -> PlatformBuildInputs:
+    """Resolves one platform's build (bases pinned, Dockerfile rewritten, context collected) and
+    its content key, building nothing: repo bases contribute their own content keys."""
     wrapped = await Get(
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard build")
     )
@@ -201,7 +236,7 @@ async def build_platform_image(
         for line, exports in zip(repo_from_lines, base_exports)
         if any(e.onbuild for e in exports.exports)
     }
-    bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in repo_bases.values())
+    base_inputs = await MultiGet(Get(PlatformBuildInputs, PlatformImageRequest, r) for r in repo_bases.values())
     pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, r) for r in external_bases.values())
     # What the driver loads (a layout in the sandbox) or pulls (a pinned reference), per placeholder.
     driver_bases = [
@@ -212,10 +247,9 @@ async def build_platform_image(
         for placeholder, e in zip(external_bases, pinned)
     ]
 
-    dockerfile_contents, context, env = await MultiGet(
+    dockerfile_contents, context = await MultiGet(
         Get(DigestContents, PathGlobs([resolution.dockerfile_path])),
         Get(Digest, PathGlobs(resolution.copied_files)),
-        Get(EnvironmentVars, EnvironmentVarsRequest(oci.env_vars)),
     )
     text = decode_lossless(dockerfile_contents[0].content)
     parsed = parse_dockerfile(text, resolution.dockerfile_path)
@@ -250,11 +284,35 @@ async def build_platform_image(
             ]
         ),
     )
-    prefixed = await MultiGet(
-        [Get(Digest, AddPrefix(context, "context"))]
-        + [Get(Digest, AddPrefix(b.layout, f"{_SANDBOX}/bases/{i}")) for i, b in enumerate(bases)]
+    prefixed_context = await Get(Digest, AddPrefix(context, "context"))
+    return PlatformBuildInputs(
+        address=request.address,
+        platform=platform,
+        files=await Get(Digest, MergeDigests([files, prefixed_context])),
+        repo_bases=tuple(repo_bases.values()),
+        dockerfile_path=resolution.dockerfile_path,
+        dockerfile_text=text,
+        content_key=content_key(
+            request_json, rewritten, context.fingerprint, driver_source, [b.content_key for b in base_inputs]
+        ),
     )
-    input_digest = await Get(Digest, MergeDigests([files, *prefixed]))
+
+
+@rule(desc="Build one platform of an OCI image", level=LogLevel.DEBUG)
+async def build_platform_image(
+    request: PlatformImageRequest, builder: OciBuilder, oci: OciSubsystem
+) -> PlatformImage:
+    """Runs the builder for one platform on the resolved inputs and this run's repo base layouts."""
+    inputs, env = await MultiGet(
+        Get(PlatformBuildInputs, PlatformImageRequest, request),
+        Get(EnvironmentVars, EnvironmentVarsRequest(oci.env_vars)),
+    )
+    platform = inputs.platform
+    bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in inputs.repo_bases)
+    prefixed = await MultiGet(
+        Get(Digest, AddPrefix(b.layout, f"{_SANDBOX}/bases/{i}")) for i, b in enumerate(bases)
+    )
+    input_digest = await Get(Digest, MergeDigests([inputs.files, *prefixed]))
 
     result = await Get(
         FallibleProcessResult,
@@ -271,8 +329,9 @@ async def build_platform_image(
     if result.exit_code != 0:
         output = (result.stdout + result.stderr).decode(errors="replace").splitlines()
         step = next((l.split(":", 1)[1].strip() for l in reversed(output) if l.startswith("shipyard-failed-step:")), None)
+        parsed = parse_dockerfile(inputs.dockerfile_text, inputs.dockerfile_path)
         line = _failed_line(parsed.instructions, step)
-        where = f"{resolution.dockerfile_path}:{line}: {step}" if line else resolution.dockerfile_path
+        where = f"{inputs.dockerfile_path}:{line}: {step}" if line else inputs.dockerfile_path
         tail = "\n".join(f"  | {l}" for l in output[-30:])
         raise OciBuildError(
             f"Building {request.address} for {platform} with {builder.name} failed at {where}\n"
@@ -290,8 +349,45 @@ async def build_platform_image(
         platform=platform,
         layout=layout,
         descriptor_json=json.dumps(descriptor, sort_keys=True),
-        inputs_fingerprint=input_digest.fingerprint,
+        inputs_fingerprint=inputs.content_key,
     )
+
+
+def image_content_key(platform_keys: Iterable[tuple[str, str]]) -> str:
+    """An image's content key: its platforms, each with its build's content key."""
+    return hashlib.sha256("\n".join(f"{p} {k}" for p, k in platform_keys).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OciImageContentKeyRequest:
+    address: Address
+
+
+@dataclass(frozen=True)
+class OciImageContentKey:
+    """An image's content key, computed without building (see `PlatformBuildInputs`); equal to
+    the `inputs_hash` of the image `package` builds from the same inputs."""
+
+    address: Address
+    key: str
+    platforms: tuple[tuple[str, str], ...]  # (platform, that platform's content key)
+    bases: tuple[Address, ...]  # the repo images it is built on
+
+
+@rule(desc="Compute the content key of an OCI image")
+async def oci_image_content_key(request: OciImageContentKeyRequest, oci: OciSubsystem) -> OciImageContentKey:
+    """The image's content key over all its platforms, and the repo images it is built on."""
+    wrapped = await Get(
+        WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard content key")
+    )
+    field_set = OciImageFieldSet.create(wrapped.target)
+    platforms = tuple(dict.fromkeys(canonical_platform(p) for p in field_set.platforms_or_default(oci)))
+    inputs = await MultiGet(
+        Get(PlatformBuildInputs, PlatformImageRequest(request.address, p)) for p in platforms
+    )
+    keys = tuple((i.platform, i.content_key) for i in inputs)
+    bases = tuple(sorted({b.address for i in inputs for b in i.repo_bases}))
+    return OciImageContentKey(request.address, image_content_key(keys), keys, bases)
 
 
 @rule(desc="Build an OCI image for all its platforms")
@@ -335,9 +431,7 @@ async def build_oci_image(request: OciImageBuildRequest, oci: OciSubsystem) -> B
         ),
     )
     layout = await Get(Digest, MergeDigests([*blobs, layout_files]))
-    inputs_hash = hashlib.sha256(
-        "\n".join(f"{i.platform} {i.inputs_fingerprint}" for i in images).encode()
-    ).hexdigest()
+    inputs_hash = image_content_key((i.platform, i.inputs_fingerprint) for i in images)
     return BuiltOciImage(
         address=request.address,
         repository=field_set.repository.repository(request.address),

@@ -13,6 +13,7 @@ from pants.engine.target import AllTargets
 from pants.util.frozendict import FrozenDict
 
 from shipyard.image_ref import AmbiguousReferenceError, NearMiss, RepositoryMatcher
+from shipyard.registries import registry_addresses
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import OciImageAliasesField, OciImageRepositoryField
 
@@ -92,7 +93,7 @@ async def index_image_repositories(all_targets: AllTargets, oci: OciSubsystem) -
         repositories=FrozenDict(
             {t.address: t[OciImageRepositoryField].repository(t.address) for t in images}
         ),
-        registries=FrozenDict(oci.registries),
+        registries=FrozenDict(registry_addresses(oci.registries)),
         external_images=tuple(oci.external_images),
         aliases=FrozenDict(
             {

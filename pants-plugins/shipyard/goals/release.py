@@ -1,0 +1,361 @@
+"""`pants release`: publish images to their registries, by content key, tags moved last.
+
+For every `oci_image` in the specs (`::`, or `--changed-since=origin/main` to narrow the
+candidates), the run:
+
+1. plans: computes the image's content key without building (`OciImageContentKey`), the tags the
+   git state gives it (`publish/tags.py`), and asks each of its registries whether it holds
+   `inputs-<key>` (`publish/plan.py` says why that tag);
+2. stops there with `--dry-run`, printing the plan;
+3. builds, with `package`'s own rules, only the images no registry has; one that some registries
+   have is fetched from one of them for the others, so every registry holds the same digest;
+4. pushes each missing image, repo bases first, to `<registry>/<repository>:inputs-<key>`
+   (skopeo: every platform and the index; blobs the registry has are not sent) and checks the
+   registry now answers with the built index digest;
+5. only if every push succeeded, points every tag at that digest; else exits non-zero naming what
+   failed and what was pushed untagged, and moves no tag;
+6. writes the release record (`dist/release.json`) and prints a summary table.
+
+Why a goal of our own rather than Pants' `publish`: `publish` asks each target for its processes
+separately and runs them one after another, continuing after a failure. It cannot hold every tag
+until all pushes of the run succeeded, nor skip building when the registry already has the key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Iterable, Optional
+
+from pants.core.util_rules import distdir
+from pants.core.util_rules.distdir import DistDir
+from pants.engine.console import Console
+from pants.engine.fs import CreateDigest, Digest, FileContent, RemovePrefix, Workspace
+from pants.engine.goal import Goal, GoalSubsystem
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
+from pants.engine.target import Targets
+from pants.option.option_types import BoolOption, StrOption
+from pants.util.strutil import help_text
+
+from shipyard.publish.errors import describe_registry_error
+from shipyard.publish.plan import Destination, ImagePlan, Outcome, key_tag, preview_lines, push_order, release_record, summary_table
+from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of
+from shipyard.registries import Registry, RegistryConfigError, parse_registries, select_registries
+from shipyard.subsystems.oci import OciSubsystem
+from shipyard.target_types import (
+    HelmChartMetadataField,
+    OciImageRegistriesField,
+    OciImageRepositoryField,
+    OciImageTagScopeField,
+)
+from shipyard.util_rules.git_state import GitStateRequest
+from shipyard.util_rules.image_build import (
+    BuiltOciImage,
+    OciImageBuildRequest,
+    OciImageContentKey,
+    OciImageContentKeyRequest,
+)
+from shipyard.util_rules.registry_client import Copy, Fetch, Inspect, RegistryOperations, RegistryResults
+
+logger = logging.getLogger(__name__)
+
+
+class ReleaseSubsystem(GoalSubsystem):
+    name = "release"
+    help = help_text(
+        """
+        Publish `oci_image` targets to their registries (`[oci].registries`): each image is
+        looked up by its content key first and built and pushed only if a registry lacks it;
+        tags move last, only when every push of the run succeeded. Writes `dist/release.json`.
+        """
+    )
+
+    dry_run = BoolOption(
+        default=False,
+        help="Print, per image and registry, whether the registry has its key, what would be pushed and the tags that would move; build and push nothing.",
+    )
+    default_branch = StrOption(
+        default="main",
+        help="The branch whose commits get the branch tag (`--release-branch-tag`) besides `sha-<7 hex>`.",
+    )
+    branch_tag = StrOption(
+        default="dev",
+        help="The tag images built from the default branch get, e.g. `edge`.",
+    )
+    record = StrOption(
+        default="release.json",
+        help="Where the release record is written, relative to the dist directory.",
+    )
+
+
+class Release(Goal):
+    subsystem_cls = ReleaseSubsystem
+    environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
+
+
+@dataclass
+class _Run:
+    console: Console
+    outcomes: list[Outcome]
+    failures: list[str]
+
+    def progress(self, name: str, text: str) -> None:
+        self.console.print_stderr(f"{name}: {text}")
+
+
+@goal_rule
+async def release(
+    targets: Targets,
+    console: Console,
+    workspace: Workspace,
+    dist_dir: DistDir,
+    subsystem: ReleaseSubsystem,
+    oci: OciSubsystem,
+) -> Release:
+    """Plan, (dry run,) build what is missing, push by key bases first, move tags, record."""
+    run = _Run(console, [], [])
+    images = [t for t in targets if t.has_field(OciImageRegistriesField)]
+    for chart in (t for t in targets if t.has_field(HelmChartMetadataField)):
+        console.print_stderr(f"{chart.address.spec}: charts are not released by this goal yet (skipped)")
+    try:
+        registries = parse_registries(oci.registries)
+        chosen = {
+            t.address: select_registries(
+                tuple(t[OciImageRegistriesField].value) if t[OciImageRegistriesField].value is not None else None,
+                tuple(oci.default_registries),
+                registries,
+                t.address.spec,
+            )
+            for t in images
+        }
+    except RegistryConfigError as e:
+        console.print_stderr(f"release: {e}")
+        return Release(exit_code=1)
+    if images and not registries:
+        console.print_stderr(
+            "release: no registry is configured. Add one to pants.toml, e.g. `[oci.registries.local]` "
+            'with `address = "127.0.0.1:5000"` and `insecure = true` (see `pants help oci`).'
+        )
+        return Release(exit_code=1)
+    for target in images:
+        if not chosen[target.address]:
+            console.print_stderr(f"{target.address.spec}: `registries=[]`: not released")
+    images = [t for t in images if chosen[t.address]]
+    if not images:
+        console.print_stderr("release: no image to publish in these targets.")
+        return Release(exit_code=0)
+
+    git = await Get(GitState, GitStateRequest())
+    keys = await MultiGet(Get(OciImageContentKey, OciImageContentKeyRequest(t.address)) for t in images)
+    addresses = {t.address.spec: t.address for t in images}
+    policy = TagPolicy(default_branch=subsystem.default_branch, branch_tag=subsystem.branch_tag)
+    plans = []
+    for target, key in zip(images, keys):
+        repository = target[OciImageRepositoryField].repository(target.address)
+        scope = target[OciImageTagScopeField].value or scope_of(repository)
+        plans.append(
+            ImagePlan(
+                address=target.address.spec,
+                repository=repository,
+                key=key.key,
+                platforms=tuple(p for p, _ in key.platforms),
+                bases=tuple(b.spec for b in key.bases),
+                tags=image_tags(git, policy, scope),
+                destinations=tuple(Destination(r.alias, r.reference(repository)) for r in chosen[target.address]),
+            )
+        )
+    for plan in plans:
+        run.progress(plan.repository, f"checking {', '.join(d.alias for d in plan.destinations)} for {key_tag(plan.key)[:19]}…")
+
+    used = {d.alias: registries[d.alias] for p in plans for d in p.destinations}
+    lookups = await MultiGet(Get(RegistryResults, RegistryOperations, _lookup_request(r, plans)) for r in used.values())
+    found: dict[str, Optional[str]] = {}
+    found_platforms: dict[str, dict[str, str]] = {}
+    for registry, results in zip(used.values(), lookups):
+        refs = _lookup_refs(registry, plans)
+        for ref, result in zip(refs, results.results):
+            if "error" in result:
+                run.failures.append(describe_registry_error(registry, f"looking up {ref}", result["error"]))
+                break
+            found[ref] = result.get("digest")
+            found_platforms[ref] = result.get("platforms") or {}
+    if run.failures:
+        for failure in run.failures:
+            console.print_stderr(f"release failed: {failure}")
+        console.print_stderr("Nothing was built or pushed, and no tag was moved.")
+        return Release(exit_code=1)
+    plans = [
+        replace(
+            plan,
+            destinations=tuple(
+                Destination(d.alias, d.name, found.get(f"{d.name}:{key_tag(plan.key)}")) for d in plan.destinations
+            ),
+        )
+        for plan in plans
+    ]
+
+    if subsystem.dry_run:
+        for line in preview_lines(plans):
+            console.print_stdout(line)
+        return Release(exit_code=0)
+
+    # Build what no registry has (repo bases are built first by the build rules themselves). An
+    # image some registry already has is copied from there to the others, so that every registry
+    # holds the same digest.
+    to_build = [p for p in plans if p.published_digest is None]
+    to_fetch = [p for p in plans if p.published_digest is not None and not p.present_everywhere]
+    for plan in to_build:
+        run.progress(plan.repository, "building")
+    for plan in to_fetch:
+        source = next(d for d in plan.destinations if d.present)
+        run.progress(plan.repository, f"fetching {source.name}@{plan.published_digest} to copy to the other registries")
+    built_list = await MultiGet(
+        Get(BuiltOciImage, OciImageBuildRequest(addresses[p.address])) for p in to_build
+    )
+    fetched_list = await MultiGet(Get(RegistryResults, RegistryOperations, _fetch_request(p, registries)) for p in to_fetch)
+    sources: dict[str, tuple[Digest, str]] = {p.address: (b.layout, b.index_digest) for p, b in zip(to_build, built_list)}
+    for plan, fetched in zip(to_fetch, fetched_list):
+        source = next(d for d in plan.destinations if d.present)
+        error = next((r["error"] for r in fetched.results if "error" in r), None)
+        if error is not None or fetched.fetched is None:
+            run.failures.append(describe_registry_error(registries[source.alias], f"fetching {source.name}@{plan.published_digest}", error or "no layout"))
+            continue
+        sources[plan.address] = (await Get(Digest, RemovePrefix(fetched.fetched, "0")), plan.published_digest)  # type: ignore[arg-type]
+    platform_digests = {
+        p.address: found_platforms[f"{d.name}:{key_tag(p.key)}"]
+        for p in plans
+        for d in p.destinations
+        if d.present
+    }
+    platform_digests.update({p.address: dict(b.manifests) for p, b in zip(to_build, built_list)})
+
+    # Push by content key, bases first; stop at the first failure.
+    digests: dict[tuple[str, str], str] = {}  # (address, alias) → index digest in that registry
+    for plan in push_order(plans):
+        for d in plan.destinations:
+            if d.present:
+                digests[(plan.address, d.alias)] = d.digest  # type: ignore[assignment]
+                run.outcomes.append(Outcome(plan.address, d.alias, d.name, "present", d.digest))
+                run.progress(plan.repository, f"{d.alias}: present ({d.digest}), nothing to push")
+                continue
+            if run.failures:
+                run.outcomes.append(Outcome(plan.address, d.alias, d.name, "not-pushed"))
+                continue
+            layout, index_digest = sources[plan.address]
+            if await _push(plan, d, registries[d.alias], layout, index_digest, run):
+                digests[(plan.address, d.alias)] = index_digest
+
+    if not run.failures:
+        await _move_tags(plans, registries, digests, run)
+
+    status = "failed" if run.failures else "succeeded"
+    record = release_record(
+        plans,
+        run.outcomes,
+        platform_digests,
+        {"commit": git.commit, "branch": git.branch, "tags_at_head": list(git.tags_at_head)},
+        status,
+    )
+    record_path = f"{dist_dir.relpath}/{subsystem.record}"
+    workspace.write_digest(await Get(Digest, CreateDigest([FileContent(record_path, record.encode())])))
+    console.print_stdout(summary_table(run.outcomes))
+    console.print_stdout(f"Release record: {record_path}")
+    if run.failures:
+        for failure in run.failures:
+            console.print_stderr(f"release failed: {failure}")
+        untagged = [f"{o.name}@{o.digest}" for o in run.outcomes if o.action == "pushed"]
+        if untagged:
+            console.print_stderr("Pushed but not tagged (no tag was moved; a re-run finds these by their key):")
+            for ref in untagged:
+                console.print_stderr(f"  {ref}")
+        else:
+            console.print_stderr("No tag was moved.")
+        return Release(exit_code=1)
+    return Release(exit_code=0)
+
+
+def _lookup_refs(registry: Registry, plans: list[ImagePlan]) -> list[str]:
+    return [f"{d.name}:{key_tag(p.key)}" for p in plans for d in p.destinations if d.alias == registry.alias]
+
+
+def _lookup_request(registry: Registry, plans: list[ImagePlan]) -> RegistryOperations:
+    refs = _lookup_refs(registry, plans)
+    return RegistryOperations(registry, tuple(Inspect(r) for r in refs), f"Look up {len(refs)} image(s) in {registry.alias}")
+
+
+async def _push(
+    plan: ImagePlan, d: Destination, registry: Registry, layout: Digest, index_digest: str, run: _Run
+) -> bool:
+    """Pushes one image to one registry under its key tag and checks the registry now names the
+    index digest pushed; records the outcome. True if it succeeded."""
+    ref = f"{d.name}:{key_tag(plan.key)}"
+    run.progress(plan.repository, f"{d.alias}: pushing {ref}")
+    results = await Get(
+        RegistryResults,
+        RegistryOperations(registry, (Copy(ref, layout=layout), Inspect(ref)), f"Push {plan.repository} to {d.alias}"),
+    )
+    push, check = _pad(results.results)
+    error = (push or {}).get("error") or (check or {}).get("error")
+    if error is None and (check or {}).get("digest") != index_digest:
+        error = f"the registry holds {(check or {}).get('digest')} under {ref}, not the pushed {index_digest}"
+    if error is not None:
+        message = describe_registry_error(registry, f"pushing {ref}", error)
+        run.failures.append(message)
+        run.outcomes.append(Outcome(plan.address, d.alias, d.name, "failed", error=message))
+        run.progress(plan.repository, f"{d.alias}: FAILED")
+        return False
+    sent, skipped, sent_bytes = (push.get(k, 0) for k in ("blobs_sent", "blobs_skipped", "bytes_sent"))  # type: ignore[union-attr]
+    run.outcomes.append(
+        Outcome(plan.address, d.alias, d.name, "pushed", index_digest, sent, sent + skipped, bytes_sent=sent_bytes)
+    )
+    run.progress(plan.repository, f"{d.alias}: pushed {sent}/{sent + skipped} blobs ({sent_bytes} bytes) → {index_digest}")
+    return True
+
+
+def _fetch_request(plan: ImagePlan, registries: dict[str, Registry]) -> RegistryOperations:
+    source = next(d for d in plan.destinations if d.present)
+    return RegistryOperations(
+        registries[source.alias], (Fetch(f"{source.name}@{plan.published_digest}"),), f"Fetch {source.name} from {source.alias}"
+    )
+
+
+def _pad(results: list[dict]) -> tuple[Optional[dict], Optional[dict]]:
+    """(push result, check result); the pusher stops after an error, so the check may be missing."""
+    return (results[0] if results else None, results[1] if len(results) > 1 else None)
+
+
+async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], digests: dict, run: _Run) -> None:
+    """Points every tag of every image at its index digest, one process per registry."""
+    by_registry: dict[str, list[tuple[int, ImagePlan, Destination]]] = {}
+    for i, o in enumerate(run.outcomes):
+        plan = next(p for p in plans if p.address == o.address)
+        dest = next(d for d in plan.destinations if d.alias == o.alias)
+        by_registry.setdefault(o.alias, []).append((i, plan, dest))
+    requests = []
+    for alias, entries in by_registry.items():
+        copies = tuple(
+            Copy(f"{dest.name}:{tag}", src=f"{dest.name}@{digests[(plan.address, alias)]}")
+            for _, plan, dest in entries
+            for tag in plan.tags
+        )
+        requests.append(RegistryOperations(registries[alias], copies, f"Move {len(copies)} tag(s) in {alias}"))
+    for _, plan, dest in (e for entries in by_registry.values() for e in entries):
+        run.progress(plan.repository, f"{dest.alias}: tagging {', '.join(plan.tags)}")
+    results = await MultiGet(Get(RegistryResults, RegistryOperations, r) for r in requests)
+    for (alias, entries), result in zip(by_registry.items(), results):
+        done = result.results
+        n = 0
+        for i, plan, dest in entries:
+            moved = []
+            for tag in plan.tags:
+                if n < len(done) and "error" not in done[n]:
+                    moved.append(tag)
+                elif n < len(done):
+                    run.failures.append(describe_registry_error(registries[alias], f"tagging {dest.name}:{tag}", done[n]["error"]))
+                n += 1
+            o = run.outcomes[i]
+            run.outcomes[i] = replace(o, tags=tuple(moved))
+
+
+def rules() -> Iterable[Rule]:
+    return (*collect_rules(), *distdir.rules())

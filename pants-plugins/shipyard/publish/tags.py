@@ -1,0 +1,113 @@
+"""Which tags an artifact gets from the state of git, like docker/metadata-action's defaults.
+
+* On a version tag `vX.Y.Z` at HEAD: `vX.Y.Z`, `vX.Y`, `vX` and `latest`. `vX.Y` moves only if
+  this is the highest release of X.Y, `vX` only if the highest of X, `latest` only if the
+  highest release of all: a backport `v1.2.5` after `v1.3.0` moves `v1.2` and nothing else.
+* A pre-release `vX.Y.Z-rc.1` gets only its own tag: it never moves `vX.Y`, `vX` or `latest`.
+* A path-scoped version tag `<scope>/vX.Y.Z` (`ui/v1.4.0`) tags only the artifacts of that scope
+  and is compared only with that scope's versions (and the unscoped ones).
+* On the default branch: the branch tag (`dev` by default, e.g. `edge`) and `sha-<7 hex>`.
+* Anywhere else (other branches, a detached HEAD without a version tag): `sha-<7 hex>` only.
+
+Charts use the same versions without the `v` (`chart_versions`).
+
+Plain Python: nothing here knows about Pants.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from shipyard.chart.semver import Version
+
+# A release tag is a full SemVer 2.0 version with a `v` (metadata-action's `type=semver`).
+_RELEASE = re.compile(
+    r"v(?P<version>(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
+    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)"
+)
+
+
+@dataclass(frozen=True)
+class GitState:
+    """What the tags depend on: HEAD's commit, its branch (None when detached), the git tags
+    pointing at HEAD, and every git tag of the repository (to know the highest release)."""
+
+    commit: str
+    branch: Optional[str]
+    tags_at_head: tuple[str, ...]
+    all_tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TagPolicy:
+    default_branch: str = "main"
+    branch_tag: str = "dev"
+    sha_length: int = 7
+
+
+@dataclass(frozen=True)
+class _Release:
+    scope: Optional[str]  # None for an unscoped `vX.Y.Z`
+    text: str  # as the tag writes it, without scope: `v1.4.0`
+    version: Version
+
+
+def _release(git_tag: str) -> Optional[_Release]:
+    scope, _, name = git_tag.rpartition("/")
+    match = _RELEASE.fullmatch(name)
+    if match is None:
+        return None
+    return _Release(scope or None, name, Version.parse(match.group("version")))
+
+
+def _releases(tags: Iterable[str], scope: Optional[str]) -> list[_Release]:
+    """The release tags that apply to an artifact of `scope`: unscoped ones and its own."""
+    found = (_release(t) for t in tags)
+    return [r for r in found if r is not None and (r.scope is None or r.scope == scope)]
+
+
+def _is_highest(version: Version, others: Iterable[Version]) -> bool:
+    return all(version.compare(o) >= 0 for o in others if not o.prerelease)
+
+
+def version_tags(release: _Release, known: list[_Release]) -> list[str]:
+    """The tags one release gives: itself, and the floating ones it is the highest of."""
+    v = release.version
+    tags = [release.text]
+    if v.prerelease:
+        return tags
+    versions = [r.version for r in known]
+    if _is_highest(v, (o for o in versions if (o.major, o.minor) == (v.major, v.minor))):
+        tags.append(f"v{v.major}.{v.minor}")
+    if _is_highest(v, (o for o in versions if o.major == v.major)):
+        tags.append(f"v{v.major}")
+    if _is_highest(v, versions):
+        tags.append("latest")
+    return tags
+
+
+def image_tags(state: GitState, policy: TagPolicy, scope: Optional[str] = None) -> tuple[str, ...]:
+    """The tags an image of `scope` gets for `state` (order: most specific first, no duplicates)."""
+    sha = f"sha-{state.commit[: policy.sha_length]}"
+    at_head = _releases(state.tags_at_head, scope)
+    if at_head:
+        known = _releases(state.all_tags, scope)
+        tags = [t for r in at_head for t in version_tags(r, known)]
+        return tuple(dict.fromkeys(tags))
+    if state.branch is not None and state.branch == policy.default_branch:
+        return (policy.branch_tag, sha)
+    return (sha,)
+
+
+def chart_versions(state: GitState, scope: Optional[str] = None) -> tuple[str, ...]:
+    """The SemVer versions (without `v`) a chart of `scope` is published as: the release tags at
+    HEAD that apply to it. Empty when HEAD has none (the chart keeps its Chart.yaml version)."""
+    return tuple(dict.fromkeys(r.text[1:] for r in _releases(state.tags_at_head, scope)))
+
+
+def scope_of(repository: str) -> str:
+    """An image's scope for path-scoped version tags: the last part of its repository
+    (`tinyolly/ui` → `ui`, so `ui/v1.4.0` tags it)."""
+    return repository.rsplit("/", 1)[-1]

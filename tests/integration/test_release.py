@@ -1,0 +1,300 @@
+"""`./pants release` on a copy of the example against real registries on 127.0.0.1, real builders.
+
+Two `docker-registry` instances are started per module: `plain` (plain HTTP, no auth, reached
+through a proxy that can kill it at the first blob upload) and `auth` (htpasswd, under the path
+prefix `team`). Everything is read back from the registries themselves (tag lists, raw
+manifests, the registry's own log of completed blob uploads), not from what `release` printed.
+The tests run in order and share the registries: each starts from the state the previous left.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import subprocess
+import threading
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.conftest import PantsRepo, copy_repo, init_git
+from tests.integration.registry_server import KillingProxy, RegistryServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+IMAGES = {
+    "dockerfiles:python-base": "tinyolly/python-base",
+    "dockerfiles:ui": "tinyolly/ui",
+    "dockerfiles:receiver": "tinyolly/receiver",
+    "apps/opamp-server:opamp-server": "tinyolly/opamp-server",
+    "apps/webui:webui": "tinyolly/webui",
+    "apps/demo:demo": "tinyolly/demo",
+}
+USER = "ci-bot"
+PASSWORD = f"pw-{uuid.uuid4().hex}"  # unique per run: found anywhere, it came from this run
+
+
+class Setup:
+    def __init__(self, repo: PantsRepo, plain: RegistryServer, proxy: KillingProxy, auth: RegistryServer) -> None:
+        self.repo, self.plain, self.proxy, self.auth = repo, plain, proxy, auth
+
+    def registries(self) -> dict[str, tuple[RegistryServer, str]]:
+        """alias → (server, repository prefix in it)."""
+        return {"plain": (self.plain, ""), "auth": (self.auth, "team/")}
+
+    def release(self, *args: str, env: dict | None = None, check: bool = True, timeout: float = 3600):
+        runner = PantsRepo(self.repo.root, {**self.repo.env, **(env or {})})
+        return runner.run("release", *args, check=check, timeout=timeout)
+
+    def record(self) -> dict:
+        return json.loads((self.repo.root / "dist" / "release.json").read_text())
+
+    def uploads(self) -> int:
+        return self.plain.blob_uploads() + self.auth.blob_uploads()
+
+    def sha(self) -> str:
+        return self.repo.git("rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, machine_environ: dict) -> Iterator[Setup]:
+    base = tmp_path_factory.mktemp("release")
+    root = base / "repo"
+    copy_repo(root)
+    init_git(root)
+    plain = RegistryServer(base / "plain")
+    auth = RegistryServer(base / "auth", (USER, PASSWORD))
+    plain.start()
+    auth.start()
+    proxy = KillingProxy(plain)
+    env = dict(machine_environ)
+    env["PANTS_OCI_BUILDER"] = "buildah"
+    # Pants reads dict options as Python literals.
+    env["PANTS_OCI_REGISTRIES"] = repr(
+        {
+            "plain": {"address": proxy.address, "insecure": True},
+            "auth": {
+                "address": f"{auth.address}/team",
+                "insecure": True,
+                "username_env": "REG_USER",
+                "password_env": "REG_PASS",
+            },
+        }
+    )
+    env["PANTS_OCI_DEFAULT_REGISTRIES"] = '["plain", "auth"]'
+    env["REG_USER"] = USER
+    env["REG_PASS"] = PASSWORD
+    repo = PantsRepo(root, env)
+    try:
+        yield Setup(repo, plain, proxy, auth)
+    finally:
+        repo.stop_pantsd()
+        proxy.close()
+        plain.stop()
+        auth.stop()
+
+
+def index_platforms(raw: bytes) -> set[tuple[str, str]]:
+    index = json.loads(raw)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    return {(m["platform"]["os"], m["platform"]["architecture"]) for m in index["manifests"]}
+
+
+def test_release_publishes_every_image_with_both_platforms_and_exactly_the_expected_tags(setup: Setup) -> None:
+    setup.release("::")
+    record = setup.record()
+    assert record["status"] == "succeeded"
+    by_address = {image["address"]: image for image in record["images"]}
+    assert set(by_address) == set(IMAGES)
+    sha7 = setup.sha()[:7]
+    for address, repository in IMAGES.items():
+        image = by_address[address]
+        expected = {"dev", f"sha-{sha7}", f"inputs-{image['key']}"}
+        for alias, (server, prefix) in setup.registries().items():
+            name = prefix + repository
+            assert server.tags(name) == expected, (alias, name)
+            digests = {"sha256:" + hashlib.sha256(server.manifest(name, t)).hexdigest() for t in expected}
+            assert digests == {image["index_digest"]}, (alias, name, "every tag names the same index")
+            assert index_platforms(server.manifest(name, "dev")) == {("linux", "amd64"), ("linux", "arm64")}
+        assert set(image["platforms"]) == {"linux/amd64", "linux/arm64"}
+    # Bases first: python-base's index was complete in the registry before ui's and receiver's
+    # (the example's names sort that way too; tests/unit/publish/test_plan.py checks the order).
+    order = setup.auth.manifest_order()
+    for app in ("team/tinyolly/ui", "team/tinyolly/receiver"):
+        assert order.index("team/tinyolly/python-base") < order.index(app)
+
+
+def test_second_release_builds_nothing_and_pushes_no_blob(setup: Setup) -> None:
+    before = setup.uploads()
+    result = setup.release("::")
+    assert setup.uploads() == before
+    assert ": building" not in result.stderr
+    assert "Building " not in result.stderr  # no builder process ran either
+    statuses = {r["status"] for image in setup.record()["images"] for r in image["registries"]}
+    assert statuses == {"present"}
+
+
+def add_tiny_image(setup: Setup, text: str) -> None:
+    """A quick image (no RUN step) to change between runs, committed so HEAD's sha moves."""
+    setup.repo.write("apps/tiny/Dockerfile", "FROM busybox:1.35\nCOPY hello.txt /hello.txt\n")
+    setup.repo.write("apps/tiny/hello.txt", text)
+    setup.repo.write("apps/tiny/BUILD", 'oci_image(name="tiny", repository="tinyolly/tiny")\n\nfiles(name="files", sources=["hello.txt"])\n')
+    setup.repo.git("add", "-A")
+    setup.repo.git("commit", "-q", "-m", f"tiny: {text.strip()}")
+
+
+def all_tags(setup: Setup) -> dict[tuple[str, str], set[str]]:
+    return {
+        (alias, prefix + repository): server.tags(prefix + repository)
+        for alias, (server, prefix) in setup.registries().items()
+        for repository in [*IMAGES.values(), "tinyolly/tiny"]
+    }
+
+
+def test_dry_run_shows_what_would_happen_and_pushes_nothing(setup: Setup) -> None:
+    add_tiny_image(setup, "hello 1\n")
+    tags_before, uploads_before = all_tags(setup), setup.uploads()
+    result = setup.release("--dry-run", "::")
+    sha7 = setup.sha()[:7]
+    lines = result.stdout.splitlines()
+    tiny = lines.index(next(l for l in lines if l.startswith("apps/tiny:tiny ")))
+    assert "plain: missing: would build and push" in lines[tiny + 1]
+    assert f"would tag {setup.proxy.address}/tinyolly/tiny:dev, {setup.proxy.address}/tinyolly/tiny:sha-{sha7}" in "\n".join(lines)
+    assert sum("present as" in l for l in lines) == 2 * len(IMAGES)
+    assert all_tags(setup) == tags_before
+    assert setup.uploads() == uploads_before
+    assert "Building " not in result.stderr
+
+
+def test_registry_killed_mid_run_moves_no_tag_and_rerun_completes(setup: Setup) -> None:
+    tags_before = all_tags(setup)
+    sha7 = setup.sha()[:7]
+    setup.proxy.armed = True
+    try:
+        result = setup.release("::", check=False)
+    finally:
+        setup.proxy.armed = False
+    assert setup.proxy.killed.is_set(), "the registry was not killed: nothing was pushed?"
+    setup.plain.start()
+    assert result.returncode != 0
+    assert "registry `plain`" in result.stderr
+    assert "pushing" in result.stderr and "tinyolly/tiny" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert all_tags(setup) == tags_before, "a tag moved although a push failed"
+    assert not any(f"sha-{sha7}" in tags for tags in all_tags(setup).values())
+
+    setup.release("::")
+    after = all_tags(setup)
+    for (alias, name), tags in after.items():
+        assert f"sha-{sha7}" in tags and "dev" in tags, (alias, name)
+    tiny = next(i for i in setup.record()["images"] if i["address"] == "apps/tiny:tiny")
+    for alias, (server, prefix) in setup.registries().items():
+        raw = server.manifest(prefix + "tinyolly/tiny", "dev")
+        assert "sha256:" + hashlib.sha256(raw).hexdigest() == tiny["index_digest"]
+        assert index_platforms(raw) == {("linux", "amd64"), ("linux", "arm64")}
+
+
+def test_a_refused_repository_fails_the_run_naming_it_and_moves_no_tag(setup: Setup) -> None:
+    add_tiny_image(setup, "hello 3\n")
+    tags_before = all_tags(setup)
+    setup.proxy.refused = "tinyolly/tiny"
+    try:
+        result = setup.release("::", check=False)
+    finally:
+        setup.proxy.refused = None
+    assert result.returncode != 0
+    failures = [l for l in result.stderr.splitlines() if l.startswith("release failed:")]
+    assert len(failures) == 1, result.stderr
+    assert "registry `plain`" in failures[0] and "403" in failures[0] and "tinyolly/tiny" in failures[0]
+    assert all_tags(setup) == tags_before
+    setup.release("::")
+    sha7 = setup.sha()[:7]
+    assert all(f"sha-{sha7}" in tags for tags in all_tags(setup).values())
+
+
+def test_wrong_credentials_give_one_clear_message(setup: Setup) -> None:
+    tags_before = all_tags(setup)
+    result = setup.release("::", env={"REG_PASS": "not-the-password"}, check=False)
+    assert result.returncode != 0
+    failures = [l for l in result.stderr.splitlines() if l.startswith("release failed:")]
+    assert len(failures) == 1, result.stderr
+    assert "registry `auth`" in failures[0] and "401" in failures[0] and "REG_USER and REG_PASS" in failures[0]
+    assert "Traceback" not in result.stderr
+    assert all_tags(setup) == tags_before
+
+
+def test_unset_credential_variables_are_named(setup: Setup) -> None:
+    env = {k: v for k, v in setup.repo.env.items() if k != "REG_PASS"}
+    result = PantsRepo(setup.repo.root, env).run("release", "::", check=False)
+    assert result.returncode != 0
+    assert "REG_PASS is not set" in result.stderr
+
+
+def test_version_tag_moves_semver_tags_and_latest(setup: Setup) -> None:
+    setup.repo.git("tag", "v1.2.0")
+    uploads = setup.uploads()
+    setup.release("::")
+    assert setup.uploads() == uploads
+    for (alias, name), tags in all_tags(setup).items():
+        assert {"v1.2.0", "v1.2", "v1", "latest"} <= tags, (alias, name)
+
+
+def test_a_new_registry_gets_the_published_digests_without_a_build(setup: Setup, tmp_path: Path) -> None:
+    extra = RegistryServer(tmp_path / "extra")
+    extra.start()
+    try:
+        registries = ast.literal_eval(setup.repo.env["PANTS_OCI_REGISTRIES"])
+        registries["extra"] = {"address": extra.address, "insecure": True}
+        result = setup.release(
+            "::",
+            env={"PANTS_OCI_REGISTRIES": repr(registries), "PANTS_OCI_DEFAULT_REGISTRIES": '["plain", "auth", "extra"]'},
+        )
+        assert ": building" not in result.stderr and "Building " not in result.stderr
+        for image in setup.record()["images"]:
+            name = IMAGES.get(image["address"], "tinyolly/tiny")
+            raw = extra.manifest(name, f"inputs-{image['key']}")
+            assert "sha256:" + hashlib.sha256(raw).hexdigest() == image["index_digest"]
+            assert "sha256:" + hashlib.sha256(setup.plain.manifest(name, "dev")).hexdigest() == image["index_digest"]
+            assert index_platforms(raw) == {("linux", "amd64"), ("linux", "arm64")}
+    finally:
+        extra.stop()
+
+
+def test_password_appears_in_no_log_argv_dist_or_cache(setup: Setup) -> None:
+    add_tiny_image(setup, "hello 2\n")  # something to push, through the auth registry too
+    cmdlines: set[bytes] = set()
+    done = threading.Event()
+
+    def capture() -> None:
+        while not done.is_set():
+            for proc in Path("/proc").iterdir():
+                try:
+                    cmdlines.add((proc / "cmdline").read_bytes())
+                except OSError:
+                    pass
+            done.wait(0.05)
+
+    thread = threading.Thread(target=capture, daemon=True)
+    thread.start()
+    try:
+        result = setup.release("::", "-ldebug")
+    finally:
+        done.set()
+        thread.join()
+    assert any(b"skopeo" in c for c in cmdlines), "no push was captured"
+    assert any(b"skopeo" in c and b"copy" in c for c in cmdlines)
+    secret = PASSWORD.encode()
+    assert secret not in (result.stdout + result.stderr).encode()
+    assert not [c for c in cmdlines if secret in c]
+    found = []
+    home = Path(os.path.expanduser("~"))
+    for directory in (setup.repo.root / "dist", setup.repo.root / ".pants.d", home / ".cache" / "pants"):
+        if directory.exists():
+            grep = subprocess.run(["grep", "-rlaF", PASSWORD, str(directory)], capture_output=True, text=True)
+            found += grep.stdout.split()
+    assert found == []

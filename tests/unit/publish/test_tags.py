@@ -1,0 +1,66 @@
+"""The tag policy, case by case from docker/metadata-action's documented defaults and the issue's
+rules (latest only for the highest release, pre-releases move nothing, path-scoped versions)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from shipyard.publish.tags import GitState, TagPolicy, chart_versions, image_tags, scope_of
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def state(branch: Optional[str] = None, at_head: tuple = (), others: tuple = ()) -> GitState:
+    return GitState(commit=SHA, branch=branch, tags_at_head=tuple(at_head), all_tags=tuple(at_head) + tuple(others))
+
+
+@pytest.mark.parametrize(
+    "git, scope, expected",
+    [
+        pytest.param(state("main"), "ui", ("dev", "sha-0123456"), id="default-branch-dev-and-sha"),
+        pytest.param(state("feature/x"), "ui", ("sha-0123456",), id="other-branch-sha-only"),
+        pytest.param(state(None), "ui", ("sha-0123456",), id="detached-head-sha-only"),
+        pytest.param(state(None, ["v1.2.3"]), "ui", ("v1.2.3", "v1.2", "v1", "latest"), id="first-release"),
+        pytest.param(state("main", ["v1.2.3"]), "ui", ("v1.2.3", "v1.2", "v1", "latest"), id="release-on-main-no-dev"),
+        pytest.param(state(None, ["v1.2.3"], ["v2.0.0"]), "ui", ("v1.2.3", "v1.2", "v1"), id="older-major-no-latest"),
+        pytest.param(state(None, ["v1.2.5"], ["v1.3.0"]), "ui", ("v1.2.5", "v1.2"), id="backport-moves-only-its-minor"),
+        pytest.param(state(None, ["v1.3.1"], ["v1.3.0", "v1.2.9"]), "ui", ("v1.3.1", "v1.3", "v1", "latest"), id="patch-on-top"),
+        pytest.param(state(None, ["v2.1.0-rc.1"], ["v2.0.0"]), "ui", ("v2.1.0-rc.1",), id="prerelease-own-tag-only"),
+        pytest.param(state(None, ["v2.0.0"], ["v2.1.0-rc.1"]), "ui", ("v2.0.0", "v2.0", "v2", "latest"), id="prerelease-does-not-block-latest"),
+        pytest.param(state(None, ["v1.10.0"], ["v1.9.0"]), "ui", ("v1.10.0", "v1.10", "v1", "latest"), id="numeric-not-lexical"),
+        pytest.param(state(None, ["ui/v1.4.0"]), "ui", ("v1.4.0", "v1.4", "v1", "latest"), id="scoped-tag-tags-its-image"),
+        pytest.param(state("main", ["ui/v1.4.0"]), "receiver", ("dev", "sha-0123456"), id="scoped-tag-ignored-by-others"),
+        pytest.param(state(None, ["ui/v1.4.0"], ["receiver/v3.0.0"]), "ui", ("v1.4.0", "v1.4", "v1", "latest"), id="other-scopes-not-compared"),
+        pytest.param(state(None, ["ui/v1.4.0"], ["ui/v1.5.0"]), "ui", ("v1.4.0", "v1.4"), id="own-scope-compared"),
+        pytest.param(state("main", ["1.2.3", "release-5", "v1.2"]), "ui", ("dev", "sha-0123456"), id="non-semver-tags-ignored"),
+        pytest.param(state(None, ["v1.2.3+build.5"]), "ui", ("v1.2.3+build.5", "v1.2", "v1", "latest"), id="build-metadata-kept"),
+    ],
+)
+def test_image_tags(git: GitState, scope: str, expected: tuple) -> None:
+    assert image_tags(git, TagPolicy(), scope) == expected
+
+
+def test_branch_tag_and_default_branch_are_configurable() -> None:
+    policy = TagPolicy(default_branch="trunk", branch_tag="edge")
+    assert image_tags(state("trunk"), policy, "ui") == ("edge", "sha-0123456")
+    assert image_tags(state("main"), policy, "ui") == ("sha-0123456",)
+
+
+@pytest.mark.parametrize(
+    "git, scope, expected",
+    [
+        (state(None, ["v1.2.3"]), "ui", ("1.2.3",)),
+        (state(None, ["v2.1.0-rc.1"]), "ui", ("2.1.0-rc.1",)),
+        (state(None, ["ui/v1.4.0"]), "tinyolly", ()),
+        (state("main"), "ui", ()),
+    ],
+)
+def test_chart_versions_drop_the_v(git: GitState, scope: str, expected: tuple) -> None:
+    assert chart_versions(git, scope) == expected
+
+
+@pytest.mark.parametrize("repository, scope", [("tinyolly/ui", "ui"), ("demo", "demo"), ("a/b/c", "c")])
+def test_scope_is_last_repository_part(repository: str, scope: str) -> None:
+    assert scope_of(repository) == scope
