@@ -18,8 +18,8 @@ Plain Python: nothing here knows about Pants.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional, Sequence
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 KEY_TAG_PREFIX = "inputs-"
 
