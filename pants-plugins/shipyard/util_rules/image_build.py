@@ -24,6 +24,7 @@ from pants.engine.fs import (
     DigestSubset,
     Directory,
     FileContent,
+    GlobMatchErrorBehavior,
     MergeDigests,
     PathGlobs,
     RemovePrefix,
@@ -166,7 +167,16 @@ async def build_platform_image(
 
     dockerfile_contents, context, env = await MultiGet(
         Get(DigestContents, PathGlobs([resolution.dockerfile_path])),
-        Get(Digest, PathGlobs(resolution.copied_files)),
+        # The copy set was resolved from the context as it is now; a file of it that is gone
+        # when the context is captured must fail the build, not drop out of it silently.
+        Get(
+            Digest,
+            PathGlobs(
+                resolution.copied_files,
+                glob_match_error_behavior=GlobMatchErrorBehavior.error,
+                description_of_origin=f"the build context of {request.address}",
+            ),
+        ),
         Get(EnvironmentVars, EnvironmentVarsRequest(oci.env_vars)),
     )
     text = dockerfile_contents[0].content.decode()
