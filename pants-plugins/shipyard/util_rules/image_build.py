@@ -41,6 +41,7 @@ from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
 from shipyard.util_rules.external_bases import ExternalBase, ExternalBaseRequest
 from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
+from shipyard.util_rules.literal_globs import literal_glob
 
 INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 _SANDBOX = "__shipyard"
@@ -172,7 +173,7 @@ async def build_platform_image(
         Get(
             Digest,
             PathGlobs(
-                resolution.copied_files,
+                [literal_glob(path) for path in resolution.copied_files],
                 glob_match_error_behavior=GlobMatchErrorBehavior.error,
                 description_of_origin=f"the build context of {request.address}",
             ),
