@@ -76,8 +76,8 @@ async def _conservative_dependencies(
         ),
     )
     # Target generators rather than their file-level targets: the copy set is unknown, and a
-    # deleted file maps only to its generator in `--changed-since`. Other images and charts are
-    # left out: their Dockerfiles are not copied, and depending on them could close a cycle.
+    # deleted file maps only to its generator in `--changed-since`. Images and charts in the
+    # context are left out: an image built FROM this one would close a dependency cycle.
     targets = await Get(
         UnexpandedTargets, Addresses(a for a in addresses if not a.is_generated_target)
     )
