@@ -72,8 +72,12 @@ def test_tailor_check_passes_right_after_tailor(pants_repo: PantsRepo, start: st
 def test_tailor_skips_a_stale_image_and_writes_everything_else(pants_repo: PantsRepo) -> None:
     (pants_repo.root / "apps/opamp-server/Dockerfile").unlink()  # the target stays: a stale target
     (pants_repo.root / "apps/webui/BUILD").unlink()
+    # Owned by the glob `files` target of apps/demo, and still an image to create.
+    pants_repo.write("apps/demo/Dockerfile.dev", "FROM scratch\n")
 
     result = pants_repo.run("tailor", "::")
+    pants_repo.run("tailor", "--check", "::")
+    assert 'oci_image(\n    name="dev",\n    dockerfile="Dockerfile.dev",\n)' in (pants_repo.root / "apps/demo/BUILD").read_text()
 
     assert "Skipping apps/opamp-server:opamp-server" in result.stderr
     assert "apps/opamp-server/Dockerfile does not exist" in result.stderr

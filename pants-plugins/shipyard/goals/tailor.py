@@ -194,7 +194,11 @@ async def find_putative_shipyard_targets(
     candidates = await Get(
         Paths, PathGlobs, request.path_globs("Dockerfile", "Dockerfile.*", "Chart.yaml")
     )
-    new_dockerfiles = sorted(p for p in candidates.files if is_dockerfile(p) and p not in owned)
+    existing_images = [t for t in all_targets if t.has_field(OciImageDockerfileField)]
+    # Not `owned`: a Dockerfile added later under a glob owner (e.g. Dockerfile.dev beside the
+    # Dockerfile) is owned by that `files` target, and still needs its image.
+    built = {t[OciImageDockerfileField].file_path for t in existing_images}
+    new_dockerfiles = sorted(p for p in candidates.files if is_dockerfile(p) and p not in built)
     new_charts = sorted(p for p in candidates.files if p.endswith("Chart.yaml") and p not in owned)
 
     putative: list[PutativeTarget] = []
@@ -207,7 +211,9 @@ async def find_putative_shipyard_targets(
                 image_target_name(dockerfile),
                 OciImageTarget.alias,
                 triggering_sources=(filename,),
-                owned_sources=(filename,),
+                # Empty: when a glob owner also owns the Dockerfile, Pants' tailor would otherwise
+                # "restrict" the image to a `sources` field it does not have.
+                owned_sources=(),
                 kwargs={} if filename == OciImageDockerfileField.default else {"dockerfile": filename},
             )
         )
@@ -224,7 +230,6 @@ async def find_putative_shipyard_targets(
         )
 
     # The files used by existing targets, and by new Dockerfiles with their default context.
-    existing_images = [t for t in all_targets if t.has_field(OciImageDockerfileField)]
     existing_charts = [t for t in all_targets if t.has_field(HelmChartMetadataField)]
     image_attempts = await MultiGet(
         Get(OciImageResolutionAttempt, OciImageFieldSet, OciImageFieldSet.create(t))
