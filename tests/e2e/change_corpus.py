@@ -7,6 +7,10 @@ Each edit is applied to a clean work tree of a committed copy of the repository.
 
 from __future__ import annotations
 
+import ast
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -60,6 +64,32 @@ def in_order(*steps: Apply) -> Apply:
     return apply
 
 
+def delete(path: str) -> Apply:
+    def apply(root: Path) -> None:
+        (root / path).unlink()
+
+    return apply
+
+
+def move(path: str, to: str) -> Apply:
+    def apply(root: Path) -> None:
+        shutil.move(str(root / path), str(root / to))
+
+    return apply
+
+
+def run_pants(*args: str) -> Apply:
+    """Runs `./pants ARGS` in the copy (e.g. `tailor ::`): the edit is whatever it writes."""
+
+    def apply(root: Path) -> None:
+        result = subprocess.run(
+            ["./pants", *args], cwd=root, env=dict(os.environ), capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, f"./pants {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+
+    return apply
+
+
 @dataclass(frozen=True)
 class Edit:
     name: str
@@ -69,10 +99,57 @@ class Edit:
     # Changes committed before the edit (a repository shape the example does not have); the edit
     # is then measured against that commit, and the work tree is reset to the base afterwards.
     setup: Optional[Apply] = None
+    # What Pants 2.17's `--changed-since` lists today when it cannot see the whole truth
+    # (`affected`); `why` says what catches the difference. None: it lists `affected`.
+    changed_since_today: Optional[frozenset[str]] = None
+
+    @property
+    def listed(self) -> frozenset[str]:
+        """What `--changed-since ... list` must print for this edit."""
+        return self.affected if self.changed_since_today is None else self.changed_since_today
 
 
-def edit(name: str, apply: Apply, affected: set[str], why: str, setup: Optional[Apply] = None) -> Edit:
-    return Edit(name, apply, frozenset(affected), why, setup)
+def edit(
+    name: str,
+    apply: Apply,
+    affected: set[str],
+    why: str,
+    setup: Optional[Apply] = None,
+    changed_since_today: Optional[set[str]] = None,
+) -> Edit:
+    return Edit(
+        name,
+        apply,
+        frozenset(affected),
+        why,
+        setup,
+        None if changed_since_today is None else frozenset(changed_since_today),
+    )
+
+
+# What tailor cannot guess (contexts, repositories, build args): kept when BUILD files are re-tailored.
+USER_DECLARED = ("oci_image", "helm_chart")
+
+
+def keep_only_user_declared_targets(root: Path) -> None:
+    """Rewrites every BUILD file of the example to its `oci_image`/`helm_chart` declarations only
+    (deleting the files left empty), so that `pants tailor ::` writes all the owners."""
+    for build in sorted(root.glob("**/BUILD")):
+        if build.relative_to(root).parts[0] in ("pants-plugins", "tests", "tools"):
+            continue
+        text = build.read_text()
+        kept = [
+            ast.get_source_segment(text, stmt)
+            for stmt in ast.parse(text).body
+            if isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id in USER_DECLARED
+        ]
+        if kept:
+            build.write_text("\n\n".join(kept) + "\n")  # type: ignore[arg-type]
+        else:
+            build.unlink()
 
 
 CORPUS: tuple[Edit, ...] = (
@@ -279,5 +356,41 @@ CORPUS: tuple[Edit, ...] = (
         create("docs/notes.md", "notes\n"),
         set(),
         "nothing uses it",
+    ),
+    edit(
+        "tailor_run_again",
+        run_pants("tailor", "::"),
+        set(),
+        "tailor is a fixpoint: run on tailored BUILD files it edits none (a BUILD edit marks "
+        "every target the file declares changed)",
+    ),
+    edit(
+        "file_added_in_new_subdirectory_of_copied_directory",
+        create("apps/webui/src/widgets/chart.ts", "export {};\n"),
+        {WEBUI, TINYOLLY},
+        "COPY src/ src/ copies it; the directory's glob owner owns it, no BUILD edit needed",
+    ),
+    edit(
+        "stale_image_target",
+        delete("apps/opamp-server/Dockerfile"),
+        {OPAMP, TINYOLLY},
+        "the target outlived its Dockerfile: it is listed (its package fails with the error) and "
+        "every other image's inference goes on",
+    ),
+    edit(
+        "copied_directory_moved_to_another_app",
+        move("apps/webui/public", "apps/demo/public"),
+        {WEBUI, TINYOLLY, DEMO, DEMOS_CHART},
+        "webui's COPY public/ finds nothing: it cannot be resolved, so it counts as changed by its "
+        "whole context; demo's COPY . . takes the moved files",
+    ),
+    edit(
+        "copied_file_deleted",
+        delete("apps/webui/public/styles.css"),
+        {WEBUI, TINYOLLY},
+        "COPY public/ no longer copies it. --changed-since cannot see it: a deleted file maps only "
+        "to its target generator, which no image depends on; publish's content key (inputs hash) "
+        "does, and package/peek resolve the copy set afresh",
+        changed_since_today=set(),
     ),
 )

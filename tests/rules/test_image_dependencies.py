@@ -189,23 +189,58 @@ def test_from_cycle_is_an_error_naming_each_dockerfile_line(rule_runner: RuleRun
     assert "b/Dockerfile:2: from acme/a" in message
 
 
-def test_copy_source_missing_from_context_names_line_and_context(rule_runner: RuleRunner) -> None:
+@pytest.mark.parametrize(
+    "dockerfile, where",
+    [
+        # The directory a COPY names was moved away: BuildKit fails "not found" on that line.
+        ("FROM scratch\n\nCOPY moved/ /app/\n", "app/Dockerfile:3"),
+        # An instruction Docker does not know.
+        ("FROM scratch\nCOPPY a b\n", "app/Dockerfile:2"),
+        # The Dockerfile was deleted but the target was not (a stale target).
+        (None, "app/Dockerfile does not exist"),
+    ],
+    ids=["copy_source_missing", "unknown_instruction", "dockerfile_deleted"],
+)
+def test_image_that_cannot_be_resolved_warns_and_depends_on_its_whole_context(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture, dockerfile: str | None, where: str
+) -> None:
+    files = {
+        "app/BUILD": 'oci_image(name="app")\n' + FILES + 'oci_image(name="other", dockerfile="Dockerfile.other")\n',
+        "app/Dockerfile.other": "FROM scratch\n",
+        "app/src/main.py": "",
+        "app/lib/BUILD": 'files(name="lib", sources=["*"])\n',
+        "app/lib/util.txt": "",
+        "elsewhere/BUILD": FILES,
+        "elsewhere/x.txt": "",
+    }
+    if dockerfile is not None:
+        files["app/Dockerfile"] = dockerfile
+    rule_runner.write_files(files)
+    address = Address("app", target_name="app")
+
+    # The generators of everything in its context (a deleted file maps only to its generator in
+    # `--changed-since`), not the other image declared there, nothing outside the context.
+    assert infer(rule_runner, address) == {"app:files", "app/lib:lib"}
+    assert where in caplog.text
+    assert "app:app cannot be resolved" in caplog.text
+    # `package` resolves the image itself, so it fails with the error.
+    with engine_error(InvalidDockerfileError, contains=where):
+        resolve(rule_runner, address)
+
+
+def test_image_built_from_a_broken_repo_image_still_infers_its_own_dependencies(
+    rule_runner: RuleRunner,
+) -> None:
     rule_runner.write_files(
         {
+            "base/BUILD": 'oci_image(name="base", repository="acme/base")\n',
+            "base/Dockerfile": "FROM scratch\nCOPY gone.txt /\n",
             "app/BUILD": 'oci_image(name="app")\n' + FILES,
-            "app/Dockerfile": "FROM scratch\n\nCOPY apps/ui/main.py /app/\n",
+            "app/Dockerfile": "FROM acme/base:latest\nCOPY a.txt /\n",
+            "app/a.txt": "",
         }
     )
-    with engine_error(InvalidDockerfileError, contains="app/Dockerfile:3"):
-        infer(rule_runner, Address("app", target_name="app"))
-
-
-def test_unknown_instruction_is_reported_with_its_line(rule_runner: RuleRunner) -> None:
-    rule_runner.write_files(
-        {"app/BUILD": 'oci_image(name="app")\n', "app/Dockerfile": "FROM scratch\nCOPPY a b\n"}
-    )
-    with engine_error(InvalidDockerfileError, contains="app/Dockerfile:2"):
-        infer(rule_runner, Address("app", target_name="app"))
+    assert infer(rule_runner, Address("app", target_name="app")) == {"app/a.txt:files", "base:base"}
 
 
 def test_copied_file_without_owner_is_an_error_naming_file_and_line(rule_runner: RuleRunner) -> None:

@@ -1,23 +1,41 @@
 """Infers an `oci_image`'s dependencies: the owners of exactly the files its Dockerfile copies,
-its `.dockerignore`, the repo images it is built from, and the Pants config holding `[oci]`."""
+its `.dockerignore`, the repo images it is built from, and the Pants config holding `[oci]`.
+
+An image whose Dockerfile cannot be resolved (deleted, or a COPY source missing from its context)
+is reported with a warning and made to depend on every target in its build context, so that it
+counts as changed (and its `package` fails with the error) while every other image's inference
+goes on.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Iterable
 
-from pants.engine.addresses import Address
+from pants.base.specs import RawSpecsWithoutFileOwners, RecursiveGlobSpec
+from pants.engine.addresses import Address, Addresses
+from pants.engine.fs import GlobMatchErrorBehavior
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import (
     InferDependenciesRequest,
     InferredDependencies,
+    UnexpandedTargets,
     WrappedTarget,
     WrappedTargetRequest,
 )
 from pants.engine.unions import UnionRule
 
+from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileField
 from shipyard.util_rules.file_owners import FileOwners, FileOwnersRequest, UnownedFilesError
-from shipyard.util_rules.image_resolution import BaseImage, OciImageFieldSet, ResolvedOciImage
+from shipyard.util_rules.image_resolution import (
+    BaseImage,
+    OciImageFieldSet,
+    OciImageResolutionAttempt,
+    ResolvedOciImage,
+)
 from shipyard.util_rules.oci_config import OciConfigOwners
+
+logger = logging.getLogger(__name__)
 
 
 class BaseImageCycleError(Exception):
@@ -39,16 +57,58 @@ def _describe_cycle(chain: tuple[tuple[ResolvedOciImage, BaseImage], ...]) -> st
     )
 
 
+async def _conservative_dependencies(
+    field_set: OciImageFieldSet, attempt: OciImageResolutionAttempt, config_owners: OciConfigOwners
+) -> InferredDependencies:
+    """Every target declared in the image's build context, for an image that cannot be resolved."""
+    context_dir = field_set.context.context_dir(field_set.address)
+    logger.warning(
+        f"{attempt.error}\n{field_set.address} cannot be resolved: until this is fixed it counts as "
+        f"changed by any change in its build context ({context_dir or 'the repository root'}), "
+        "and packaging it fails with this error. Other images are not affected."
+    )
+    addresses = await Get(
+        Addresses,
+        RawSpecsWithoutFileOwners(
+            recursive_globs=(RecursiveGlobSpec(context_dir),),
+            description_of_origin=f"the build context of {field_set.address}",
+            unmatched_glob_behavior=GlobMatchErrorBehavior.ignore,
+        ),
+    )
+    # Target generators rather than their file-level targets: the copy set is unknown, and a
+    # deleted file maps only to its generator in `--changed-since`. Images and charts in the
+    # context are left out: an image built FROM this one would close a dependency cycle.
+    targets = await Get(
+        UnexpandedTargets, Addresses(a for a in addresses if not a.is_generated_target)
+    )
+    return InferredDependencies(
+        sorted(
+            {
+                t.address
+                for t in targets
+                if t.address != field_set.address
+                and not t.has_field(OciImageDockerfileField)
+                and not t.has_field(HelmChartMetadataField)
+            }
+            | set(config_owners.addresses)
+        )
+    )
+
+
 @rule(desc="Infer an OCI image's dependencies")
 async def infer_oci_image_dependencies(
     request: InferOciImageDependencies, config_owners: OciConfigOwners
 ) -> InferredDependencies:
     """Depends on the owners of the copied files and of the `.dockerignore`, on the repo images
     named by FROM / COPY --from / RUN --mount=from, and on the target owning pants.toml."""
-    image = await Get(ResolvedOciImage, OciImageFieldSet, request.field_set)
+    attempt = await Get(OciImageResolutionAttempt, OciImageFieldSet, request.field_set)
+    if attempt.image is None:
+        return await _conservative_dependencies(request.field_set, attempt, config_owners)
+    image = attempt.image
     resolution = image.resolution
 
     # Walk the repo's base images breadth-first, so a cycle is reported here, with its lines.
+    # A base that cannot be resolved is reported by its own inference; the walk stops there.
     chains = [((image, base),) for base in image.base_images if base.image is not None]
     visited: set[Address] = set()
     while chains:
@@ -59,11 +119,15 @@ async def infer_oci_image_dependencies(
             )
             for chain in chains
         )
-        bases = await MultiGet(
-            Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(w.target)) for w in wrapped
+        attempts = await MultiGet(
+            Get(OciImageResolutionAttempt, OciImageFieldSet, OciImageFieldSet.create(w.target))
+            for w in wrapped
         )
         next_chains = []
-        for chain, base_image in zip(chains, bases):
+        for chain, base_attempt in zip(chains, attempts):
+            base_image = base_attempt.image
+            if base_image is None:
+                continue
             if base_image.address == image.address:
                 raise BaseImageCycleError(_describe_cycle(chain))
             if base_image.address in visited:

@@ -24,6 +24,7 @@ from pants.engine.fs import (
     DigestSubset,
     Directory,
     FileContent,
+    GlobMatchErrorBehavior,
     MergeDigests,
     PathGlobs,
     RemovePrefix,
@@ -54,6 +55,7 @@ from shipyard.util_rules.image_resolution import (
     OciImageFieldSet,
     ResolvedOciImage,
 )
+from shipyard.util_rules.literal_globs import literal_glob
 
 INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 _SANDBOX = "__shipyard"
@@ -249,7 +251,16 @@ async def platform_build_inputs(
 
     dockerfile_contents, context = await MultiGet(
         Get(DigestContents, PathGlobs([resolution.dockerfile_path])),
-        Get(Digest, PathGlobs(resolution.copied_files)),
+        # The copy set was resolved from the context as it is now; a file of it that is gone
+        # when the context is captured must fail the build, not drop out of it silently.
+        Get(
+            Digest,
+            PathGlobs(
+                [literal_glob(path) for path in resolution.copied_files],
+                glob_match_error_behavior=GlobMatchErrorBehavior.error,
+                description_of_origin=f"the build context of {request.address}",
+            ),
+        ),
     )
     text = decode_lossless(dockerfile_contents[0].content)
     parsed = parse_dockerfile(text, resolution.dockerfile_path)

@@ -217,5 +217,30 @@ def name_base_images(
     )
 
 
+@dataclass(frozen=True)
+class OciImageResolutionAttempt:
+    """An image's resolution, or the error (naming file, line and fix) that stopped it.
+
+    For callers that serve many images at once (dependency inference, tailor): one image that
+    cannot be resolved is reported, and the others go on. `package` asks for `ResolvedOciImage`
+    itself, so it still fails with the error.
+    """
+
+    address: Address
+    image: Optional[ResolvedOciImage]
+    error: Optional[str]
+
+
+@rule(desc="Resolve an OCI image's Dockerfile, keeping the error")
+async def attempt_oci_image_resolution(field_set: OciImageFieldSet) -> OciImageResolutionAttempt:
+    """`ResolvedOciImage`, or the `InvalidDockerfileError` message when it cannot be resolved
+    (a deleted Dockerfile, a COPY source missing from the context, a syntax error)."""
+    try:
+        image = await Get(ResolvedOciImage, OciImageFieldSet, field_set)
+    except InvalidDockerfileError as e:
+        return OciImageResolutionAttempt(field_set.address, None, str(e))
+    return OciImageResolutionAttempt(field_set.address, image, None)
+
+
 def rules() -> Iterable[Rule]:
     return collect_rules()

@@ -32,14 +32,19 @@ class OciConfigOwners:
     addresses: tuple[Address, ...]
 
 
-@rule(desc="Find the targets owning the Pants config files")
-async def find_oci_config_owners(global_options: GlobalOptions) -> OciConfigOwners:
+def pants_config_paths(global_options: GlobalOptions) -> tuple[str, ...]:
+    """The Pants config files inside the build root (build-root relative), e.g. `pants.toml`."""
     buildroot = get_buildroot()
-    config_files = tuple(
+    return tuple(
         os.path.relpath(path, buildroot)
         for path in global_options.pants_config_files
         if os.path.abspath(path).startswith(buildroot + os.sep)
     )
+
+
+@rule(desc="Find the targets owning the Pants config files")
+async def find_oci_config_owners(global_options: GlobalOptions) -> OciConfigOwners:
+    config_files = pants_config_paths(global_options)
     owners = await Get(
         FileOwners, FileOwnersRequest(config_files, description_of_origin="the [oci] options")
     )
