@@ -22,7 +22,7 @@ from shipyard.dependency_inference.chart_dependencies import InferHelmChartDepen
 from shipyard.dependency_inference.image_dependencies import InferOciImageDependencies
 from shipyard.util_rules.chart_resolution import HelmChartFieldSet, InvalidChartError
 from shipyard.util_rules.dockerfile_resolution import InvalidDockerfileError
-from shipyard.util_rules.image_resolution import OciImageFieldSet
+from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
 
 Files = Dict[str, Union[str, bytes]]
 
@@ -34,6 +34,7 @@ def rule_runner() -> RuleRunner:
             *register.rules(),
             QueryRule(InferredDependencies, [InferOciImageDependencies]),
             QueryRule(InferredDependencies, [InferHelmChartDependencies]),
+            QueryRule(ResolvedOciImage, [OciImageFieldSet]),
         ],
         target_types=[*register.target_types(), FilesGeneratorTarget, FileTarget],
     )
@@ -85,8 +86,9 @@ def test_dockerfile_bytes(
         result = rule_runner.request(InferredDependencies, [request])
         assert {a.spec for a in result.include} == inferred
         return
+    # Inference reports it as a warning and goes on; resolving the image (as package does) fails.
     with engine_error(InvalidDockerfileError, contains=error):
-        rule_runner.request(InferredDependencies, [request])
+        rule_runner.request(ResolvedOciImage, [OciImageFieldSet.create(target)])
 
 
 CHART_BUILD = 'helm_chart(name="c")\nfiles(name="files", sources=["**/*", "!BUILD", "!Chart.yaml"])\n'

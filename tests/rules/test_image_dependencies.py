@@ -197,7 +197,7 @@ def test_from_cycle_is_an_error_naming_each_dockerfile_line(rule_runner: RuleRun
         # An instruction Docker does not know.
         ("FROM scratch\nCOPPY a b\n", "app/Dockerfile:2"),
         # The Dockerfile was deleted but the target was not (a stale target).
-        (None, "app/Dockerfile does not exist"),
+        (None, "names app/Dockerfile, which does not exist"),
     ],
     ids=["copy_source_missing", "unknown_instruction", "dockerfile_deleted"],
 )

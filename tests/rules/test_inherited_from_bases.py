@@ -13,7 +13,7 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from shipyard import register
 from shipyard.dependency_inference.image_dependencies import InferOciImageDependencies
 from shipyard.util_rules.dockerfile_resolution import InvalidDockerfileError
-from shipyard.util_rules.image_resolution import ImageExports, ImageExportsRequest, OciImageFieldSet
+from shipyard.util_rules.image_resolution import ImageExports, ImageExportsRequest, OciImageFieldSet, ResolvedOciImage
 
 FILES = 'files(name="files", sources=["**/*", "!BUILD", "!Dockerfile*"])\n'
 BASE = {
@@ -29,6 +29,7 @@ def rule_runner() -> RuleRunner:
             *register.rules(),
             QueryRule(InferredDependencies, [InferOciImageDependencies]),
             QueryRule(ImageExports, [ImageExportsRequest]),
+            QueryRule(ResolvedOciImage, [OciImageFieldSet]),
         ],
         target_types=[*register.target_types(), FilesGeneratorTarget, FileTarget],
     )
@@ -76,7 +77,8 @@ def test_env_reaches_through_a_chain_of_repo_images_but_onbuild_only_one_level(r
 def test_a_failing_onbuild_trigger_names_the_childs_from_and_the_base_line(rule_runner: RuleRunner) -> None:
     rule_runner.write_files({**BASE, "app/BUILD": 'oci_image(name="app")\n', "app/Dockerfile": "# app\nFROM acme/base\n"})
     with engine_error(InvalidDockerfileError, contains="app/Dockerfile:2: COPY source 'requirements.txt' was not found"):
-        infer(rule_runner, "app")
+        target = rule_runner.get_target(Address("app", target_name="app"))
+        rule_runner.request(ResolvedOciImage, [OciImageFieldSet.create(target)])
 
 
 

@@ -7,13 +7,11 @@ import pytest
 from pants.core.target_types import FilesGeneratorTarget, FileTarget
 from pants.engine.addresses import Address
 from pants.engine.internals.scheduler import ExecutionError
-from pants.engine.target import InferredDependencies
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from shipyard import register
-from shipyard.dependency_inference.image_dependencies import InferOciImageDependencies
 from shipyard.util_rules.dockerfile_resolution import InvalidDockerfileError
-from shipyard.util_rules.image_resolution import OciImageFieldSet
+from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
 
 APP = Address("app", target_name="app")
 
@@ -22,16 +20,15 @@ APP = Address("app", target_name="app")
 def rule_runner() -> RuleRunner:
     # The engine applies pants_ignore when it starts, so it is a bootstrap option here.
     return RuleRunner(
-        rules=[*register.rules(), QueryRule(InferredDependencies, [InferOciImageDependencies])],
+        rules=[*register.rules(), QueryRule(ResolvedOciImage, [OciImageFieldSet])],
         target_types=[*register.target_types(), FilesGeneratorTarget, FileTarget],
         bootstrap_args=["--pants-ignore=['/app/tools/']"],
     )
 
 
-def infer(rule_runner: RuleRunner) -> set[str]:
-    target = rule_runner.get_target(APP)
-    result = rule_runner.request(InferredDependencies, [InferOciImageDependencies(OciImageFieldSet.create(target))])
-    return {a.spec for a in result.include}
+def resolve(rule_runner: RuleRunner) -> ResolvedOciImage:
+    """Resolves the image as `package` does (inference reports the same error as a warning)."""
+    return rule_runner.request(ResolvedOciImage, [OciImageFieldSet.create(rule_runner.get_target(APP))])
 
 
 @pytest.mark.parametrize(
@@ -48,7 +45,7 @@ def test_copy_of_a_pants_ignored_path_says_so_and_how_to_fix_it(rule_runner: Rul
         }
     )
     with pytest.raises(ExecutionError) as caught:
-        infer(rule_runner)
+        resolve(rule_runner)
     message = str(caught.value)
     assert "InvalidDockerfileError" in message and "app/Dockerfile:2: COPY source" in message
     assert "Pants ignores it ([GLOBAL].pants_ignore" in message
@@ -59,4 +56,4 @@ def test_copy_of_a_pants_ignored_path_says_so_and_how_to_fix_it(rule_runner: Rul
 def test_a_path_missing_on_disk_too_is_not_found(rule_runner: RuleRunner) -> None:
     rule_runner.write_files({"app/BUILD": 'oci_image(name="app")\n', "app/Dockerfile": "FROM scratch\nCOPY nothing.sh /\n"})
     with engine_error(InvalidDockerfileError, contains="'nothing.sh' was not found"):
-        infer(rule_runner)
+        resolve(rule_runner)

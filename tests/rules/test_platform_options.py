@@ -100,4 +100,4 @@ def test_bad_platforms_field_blames_the_field(rule_runner: RuleRunner, field: st
 def test_bad_from_platform_is_reported_at_inference_with_its_line(rule_runner: RuleRunner) -> None:
     rule_runner.write_files({"app/BUILD": 'oci_image(name="app")\n', "app/Dockerfile": "# base\nFROM --platform=linux//amd64 alpine\n"})
     with engine_error(InvalidDockerfileError, contains="app/Dockerfile:2: invalid FROM --platform 'linux//amd64'"):
-        infer(rule_runner)
+        rule_runner.request(ResolvedOciImage, [OciImageFieldSet.create(rule_runner.get_target(APP))])
