@@ -29,6 +29,18 @@ _MACHINE_PLATFORMS = {
 class InvalidPlatformError(ValueError):
     """A platform string that is not `os/arch[/variant]`; the message says where it came from."""
 
+# containerd's `isKnownOS` / `isKnownArch` (Go's GOOS and GOARCH lists): a one-component platform
+# is an OS (on this machine's architecture) or an architecture (on linux), anything else an error.
+_KNOWN_OS = frozenset(
+    "aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 "
+    "solaris wasip1 windows zos macos".split()
+)
+_KNOWN_ARCH = frozenset(
+    "386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 "
+    "mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm "
+    "x86_64 x86-64 aarch64 i386 armhf armel".split()
+)
+
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "armhf": "arm", "armel": "arm"}
 
 
@@ -42,7 +54,15 @@ def normalize_platform(text: str) -> Tuple[str, str, str]:
     if not text.strip() or len(parts) > 3 or not all(_COMPONENT_RE.fullmatch(p) for p in parts):
         raise InvalidPlatformError(f"invalid platform {text!r}: expected os/arch[/variant], e.g. linux/arm64")
     if len(parts) == 1:
-        parts = ["linux", parts[0]]
+        if parts[0] in _KNOWN_OS:
+            parts = [parts[0], *host_platform().split("/")[1:]]
+        elif parts[0] in _KNOWN_ARCH:
+            parts = ["linux", parts[0]]
+        else:
+            raise InvalidPlatformError(
+                f"invalid platform {text!r}: {parts[0]!r} is neither an operating system nor an "
+                "architecture; expected os/arch[/variant], e.g. linux/arm64"
+            )
     os_name = "darwin" if parts[0] == "macos" else parts[0]
     raw_arch = parts[1]
     variant = parts[2] if len(parts) == 3 else ""

@@ -26,6 +26,9 @@ VALID = [
     ("Linux/AMD64", "linux/amd64"),
     ("windows/amd64", "windows/amd64"),
     ("linux/s390x", "linux/s390x"),
+    # One component: an architecture runs on linux (containerd's `platforms.Parse`).
+    ("arm64", "linux/arm64"),
+    ("aarch64", "linux/arm64"),
 ]
 
 
@@ -44,6 +47,7 @@ INVALID = [
     ("wildcard", "linux/*"),
     ("dot_in_a_component", "linux/amd64.v2"),
     ("empty", ""),
+    ("one_component_neither_os_nor_arch", "linuxx"),
 ]
 
 
@@ -51,6 +55,15 @@ INVALID = [
 def test_malformed_platforms_are_rejected(written: str) -> None:
     with pytest.raises(InvalidPlatformError):
         canonical_platform(written)
+
+
+@pytest.mark.parametrize("machine,expected", [("x86_64", "linux/amd64"), ("aarch64", "linux/arm64")])
+def test_an_os_alone_means_this_machines_architecture(
+    monkeypatch: pytest.MonkeyPatch, machine: str, expected: str
+) -> None:
+    """containerd: `--platform linux` is linux on the host's CPU, not an architecture named linux."""
+    monkeypatch.setattr("platform.machine", lambda: machine)
+    assert canonical_platform("linux") == expected
 
 
 # `uname -m` names of common machines -> the platform Docker reports for them.
