@@ -14,13 +14,16 @@ from pants.engine.unions import UnionRule
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
 from shipyard.goals import oci_peek, package, tailor
-from shipyard.subsystems import oci
+from shipyard.subsystems import helm_sdk, oci
 from shipyard.util_rules import (
+    chart_package,
+    chart_render,
     chart_resolution,
     dockerfile_resolution,
     external_bases,
     builder,
     file_owners,
+    helm_tool,
     image_build,
     image_resolution,
     oci_config,
@@ -31,6 +34,7 @@ from shipyard.util_rules import (
 def rules() -> Iterable[Rule | UnionRule]:
     return (
         *oci.rules(),
+        *helm_sdk.rules(),
         *file_owners.rules(),
         *repositories.rules(),
         *chart_resolution.rules(),
@@ -44,6 +48,9 @@ def rules() -> Iterable[Rule | UnionRule]:
         *builder.rules(),
         *image_build.rules(),
         *external_bases.rules(),
+        *helm_tool.rules(),
+        *chart_package.rules(),
+        *chart_render.rules(),
         *package.rules(),
     )
 
