@@ -13,10 +13,11 @@ from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
-from shipyard.goals import oci_peek, package, tailor
-from shipyard.subsystems import helm_sdk, oci
+from shipyard.goals import helm_lint, oci_peek, package, tailor
+from shipyard.subsystems import helm_lint as helm_lint_subsystem, helm_sdk, oci
 from shipyard.util_rules import (
     chart_package,
+    chart_registry,
     chart_render,
     chart_resolution,
     dockerfile_resolution,
@@ -35,6 +36,8 @@ def rules() -> Iterable[Rule | UnionRule]:
     return (
         *oci.rules(),
         *helm_sdk.rules(),
+        *helm_lint_subsystem.rules(),
+        *helm_lint.rules(),
         *file_owners.rules(),
         *repositories.rules(),
         *chart_resolution.rules(),
@@ -51,6 +54,7 @@ def rules() -> Iterable[Rule | UnionRule]:
         *helm_tool.rules(),
         *chart_package.rules(),
         *chart_render.rules(),
+        *chart_registry.rules(),
         *package.rules(),
     )
 
