@@ -45,7 +45,7 @@ _HOMES = {
     "HELM_REPOSITORY_CACHE": "cache/repository",
 }
 
-#: `generated:` of a Chart.lock that dependency update wrote: the epoch, so the archive does not
+#: `generated:` of a Chart.lock (requirements.lock) that dependency update wrote: the epoch, so the archive does not
 #: change with the clock (Helm writes the current time; it keeps an existing, current lock as is).
 LOCK_GENERATED = '"1970-01-01T00:00:00Z"'
 _GENERATED_LINE = re.compile(r"^generated: .*$", re.MULTILINE)
@@ -74,11 +74,14 @@ def _render_archive(archive: str) -> Dict[str, str]:
 def _dependency_update(chart_dir: str) -> None:
     import helm_python as helm
 
-    lock = Path(chart_dir, "Chart.lock")
-    before = lock.read_bytes() if lock.exists() else None
+    # Chart.lock, or requirements.lock for an apiVersion v1 chart.
+    locks = [Path(chart_dir, name) for name in ("Chart.lock", "requirements.lock")]
+    before = {lock: lock.read_bytes() if lock.exists() else None for lock in locks}
     helm.dependency_update(chart_dir)
-    if lock.exists() and lock.read_bytes() != before:
-        lock.write_text(_GENERATED_LINE.sub(f"generated: {LOCK_GENERATED}", lock.read_text(), count=1))
+    for lock in locks:
+        if lock.exists() and lock.read_bytes() != before[lock]:
+            text = lock.read_text()
+            lock.write_text(_GENERATED_LINE.sub(f"generated: {LOCK_GENERATED}", text, count=1))
 
 
 def package(request: Dict[str, Any]) -> Dict[str, Any]:
