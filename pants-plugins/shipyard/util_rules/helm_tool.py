@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from pants.backend.python.target_types import EntryPoint
+from pants.backend.python.util_rules import pex
 from pants.backend.python.util_rules.pex import PexRequest, VenvPex, VenvPexProcess
 from pants.engine.fs import CreateDigest, Digest, EMPTY_DIGEST, FileContent, MergeDigests
 from pants.engine.process import FallibleProcessResult, Process, ProcessCacheScope
-from pants.engine.rules import Get, Rule, collect_rules, rule
+from pants.core.subsystems.python_bootstrap import PythonBootstrap
+from pants.core.util_rules.system_binaries import BinaryPathRequest, BinaryPaths, BinaryPathTest, SearchPath
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 
@@ -28,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 _DRIVER_MODULE = "__shipyard_helm_driver"
 _REQUEST_FILE = "__shipyard_helm_request.json"
+
+
+class NoHelmInterpreterError(Exception):
+    """No CPython >= 3.10 to run helm-python-sdk; the message says what to install."""
 
 
 class HelmDriverCrash(Exception):
@@ -41,8 +48,35 @@ class HelmTool:
     pex: VenvPex
 
 
+async def _check_interpreter(bootstrap: PythonBootstrap) -> None:
+    """Fails with one clear message when no interpreter could build the tool's environment
+    (PEX's own error lists every interpreter it rejected)."""
+    found = await MultiGet(
+        Get(
+            BinaryPaths,
+            BinaryPathRequest(
+                binary_name=name,
+                search_path=SearchPath(bootstrap.interpreter_search_paths),
+                test=BinaryPathTest(
+                    args=["-c", "import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 14))"]
+                ),
+            ),
+        )
+        for name in bootstrap.interpreter_names
+    )
+    if not any(result.first_path for result in found):
+        raise NoHelmInterpreterError(
+            "Helm runs through helm-python-sdk (Helm's Go SDK), which needs CPython 3.10 to 3.13, "
+            f"and none of {list(bootstrap.interpreter_names)} on [python-bootstrap].search_path "
+            f"({', '.join(bootstrap.interpreter_search_paths) or 'empty'}) is one. Install one "
+            "(`pyenv install 3.11`, or `apt-get install python3.11`), or add its directory to "
+            "[python-bootstrap].search_path."
+        )
+
+
 @rule(desc="Set up Helm (helm-python-sdk)", level=LogLevel.DEBUG)
-async def setup_helm_tool(sdk: HelmSdk) -> HelmTool:
+async def setup_helm_tool(sdk: HelmSdk, bootstrap: PythonBootstrap) -> HelmTool:
+    await _check_interpreter(bootstrap)
     source = pkgutil.get_data("shipyard.helm", "driver.py")
     assert source is not None, "shipyard/helm/driver.py is missing from the backend"
     sources = await Get(Digest, CreateDigest([FileContent(f"{_DRIVER_MODULE}.py", source)]))
@@ -173,4 +207,5 @@ async def run_helm_driver(request: HelmDriverRequest, tool: HelmTool) -> HelmDri
 
 
 def rules() -> Iterable[Rule]:
-    return collect_rules()
+    # The PEX rules, so that the backend works without `pants.backend.python` enabled.
+    return (*collect_rules(), *pex.rules())
