@@ -215,6 +215,18 @@ def test_a_dependency_helm_rejects_is_one_message_at_its_chart_yaml_line(repo: P
     assert "Traceback" not in result.stderr
 
 
+def test_a_template_helm_cannot_render_is_a_warning_at_its_line(repo: PantsRepo) -> None:
+    # `helm package` does not parse templates; the render check does, and says where.
+    bad = repo.root / "testcharts/lib123/templates/bad.yaml"
+    bad.write_text("kind: ConfigMap\ndata:\n  a: {{ .Values.a | nosuchfunc }}\n")
+    try:
+        result = repo.run("package", "testcharts/lib123:", timeout=900)
+    finally:
+        bad.unlink()
+    assert "testcharts/lib123/templates/bad.yaml:3: Helm cannot render testcharts/lib123" in result.stderr, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+
+
 def run_driver(python: Path, cwd: Path, request: dict, env: Dict[str, str] | None = None) -> dict:
     (cwd / "request.json").write_text(json.dumps(request))
     result = subprocess.run(
@@ -265,3 +277,79 @@ def test_credentials_file_problems_are_reported_without_the_secret(repo: PantsRe
     error = json.loads(result.stdout.strip().splitlines()[-1])["error"]
     assert "cannot read registry credentials" in error["message"]
     assert "s3cret-value" not in result.stdout + result.stderr
+
+
+@pytest.fixture
+def auth_registry(tmp_path: Path) -> Iterator[str]:
+    """A CNCF distribution registry on a free loopback port that wants a password (htpasswd)."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    htpasswd = subprocess.run(["htpasswd", "-Bbn", "pusher", "s3cret-pw"], check=True, capture_output=True, text=True).stdout
+    (tmp_path / "htpasswd").write_text(htpasswd)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "config.yml").write_text(
+        "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: " + str(tmp_path / "data") + "\n"
+        f"http:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {tmp_path / 'htpasswd'}\n"
+    )
+    log = (tmp_path / "registry.log").open("w")
+    # distribution reads REGISTRY_* variables as configuration (the machine's REGISTRY_AUTH_FILE
+    # would become `auth.file`): start it without them.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+    server = subprocess.Popen(["docker-registry", "serve", str(tmp_path / "config.yml")], stdout=log, stderr=log, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(f"http://127.0.0.1:{port}/v2/", timeout=2)
+            except urllib.error.HTTPError as e:
+                if e.code == 401:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the htpasswd registry did not start:\n{(tmp_path / 'registry.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def test_push_and_pull_with_a_credentials_file(auth_registry: str, tmp_path: Path) -> None:
+    python = helm_python()
+    chart = tmp_path / "c"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    (chart / "templates" / "cm.yaml").write_text(CONFIGMAP % "c")
+    archive = run_driver(python, tmp_path, {"command": "package", "chart_dir": "c", "output_dir": "out"})["archive"]
+    remote = f"oci://{auth_registry}/charts"
+    request = {"command": "push", "archive": f"out/{archive}", "remote": remote, "plain_http": True}
+
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    anonymous = subprocess.run([str(python), str(DRIVER), "request.json"], cwd=tmp_path, capture_output=True, text=True)
+    assert anonymous.returncode == 2, anonymous.stdout + anonymous.stderr
+
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text(json.dumps({"username": "pusher", "password": "s3cret-pw"}))
+    env = {"HELM_CREDS": str(credentials)}
+    (tmp_path / "request.json").write_text(json.dumps({**request, "credentials_env": "HELM_CREDS"}))
+    result = subprocess.run(
+        [str(python), str(DRIVER), "request.json"], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, **env}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    pushed = json.loads(result.stdout.strip().splitlines()[-1])
+    pulled = run_driver(
+        python,
+        tmp_path,
+        {"command": "pull", "reference": pushed["reference"], "plain_http": True, "output_dir": "pulled", "credentials_env": "HELM_CREDS"},
+        env,
+    )
+    assert pulled["digest"] == pushed["digest"]
+    assert not list(tmp_path.glob("helm-home-*")), "the driver leaves no Helm home (with the login) behind"

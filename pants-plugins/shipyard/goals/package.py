@@ -13,7 +13,7 @@ from pants.engine.fs import AddPrefix, CreateDigest, Digest, FileContent, MergeD
 from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.unions import UnionRule
 
-from shipyard.helm.messages import one_line
+from shipyard.helm.messages import locate, one_line
 from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileField
 from shipyard.util_rules.chart_package import HelmChartPackageRequest, PackagedHelmChart
 from shipyard.util_rules.chart_render import RenderedChartImages, RenderedChartImagesRequest, unseen_warning
@@ -73,9 +73,10 @@ async def package_helm_chart(field_set: HelmChartPackageFieldSet) -> BuiltPackag
     packaged = await Get(PackagedHelmChart, HelmChartPackageRequest(field_set.address))
     rendered = await Get(RenderedChartImages, RenderedChartImagesRequest(field_set.address))
     if rendered.render_error:
+        location = locate(rendered.render_error, chart_name=packaged.chart_name, chart_dir=packaged.chart_dir)
         logger.warning(
-            f"{field_set.address}: Helm cannot render the chart with its default values, so its "
-            f"images were not checked against inference: {one_line(rendered.render_error)}"
+            f"{location}: Helm cannot render {field_set.address} with its default values, so the "
+            f"images it deploys were not checked against inference: {one_line(rendered.render_error)}"
         )
     for image in rendered.unseen:
         logger.warning(unseen_warning(field_set.address, image))

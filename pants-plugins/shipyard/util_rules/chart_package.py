@@ -127,6 +127,7 @@ class PackagedHelmChart:
     into it, and Helm's default render of the archive (or why it did not render)."""
 
     address: Address
+    chart_name: str
     chart_dir: str
     filename: str
     tgz: Digest
@@ -195,6 +196,7 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
     rendered = result.output.get("rendered")
     return PackagedHelmChart(
         address=request.address,
+        chart_name=chart.metadata.name,
         chart_dir=chart.chart_dir,
         filename=str(result.output["archive"]),
         tgz=tgz,

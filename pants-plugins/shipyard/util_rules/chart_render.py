@@ -74,10 +74,14 @@ async def rendered_chart_images(
         return RenderedChartImage(image.reference, template_path(packaged.chart_dir, image.template), matcher.match(image.reference))
 
     rendered = packaged.rendered_images
+    # A repo image inference found is seen however the template spells it (e.g. with a registry
+    # prefix from values, which the repository matcher knows).
+    inferred_images = {matcher.match(r) for r in packaged.inferred_references} - {None}
+    unseen = [resolve(i) for i in unseen_images(rendered, packaged.inferred_references)]
     return RenderedChartImages(
         address=request.address,
         images=tuple(resolve(i) for i in rendered),
-        unseen=tuple(resolve(i) for i in unseen_images(rendered, packaged.inferred_references)),
+        unseen=tuple(i for i in unseen if i.image is None or i.image not in inferred_images),
         render_error=packaged.render_error,
     )
 
