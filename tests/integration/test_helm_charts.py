@@ -180,7 +180,8 @@ def test_a_second_package_runs_no_helm_process_and_a_change_reruns_only_its_char
     assert helm_runs(repo.run(*args, timeout=900).stderr) == []
     template = repo.root / "testcharts/lib010/templates/cm.yaml"
     original = template.read_text()
-    template.write_text(original + "# changed\n")
+    # Unique, so that no earlier run left this Process in the (machine-wide) cache.
+    template.write_text(original + f"# changed {uuid.uuid4().hex}\n")
     try:
         changed = helm_runs(repo.run(*args, timeout=900).stderr)
     finally:

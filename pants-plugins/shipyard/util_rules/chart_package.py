@@ -100,7 +100,10 @@ async def chart_sources(request: ChartSourcesRequest) -> ChartSources:
     )
     stamps = await _stamps(chart) if request.stamp else {}
     values_path = posixpath.join(chart.chart_dir, "values.yaml")
-    files = {fc.path: fc.content for fc in (*contents, *extra)}
+    # A `file://` chart inside this one (`file://charts/sub`) comes from its own ChartSources,
+    # stamped there.
+    nested = tuple(f"{dep.directory}/" for dep in chart.local_dependencies)
+    files = {fc.path: fc.content for fc in (*contents, *extra) if not fc.path.startswith(nested)}
     stamped: tuple[StampedImage, ...] = ()
     if stamps and values_path in files:
         try:
