@@ -13,15 +13,19 @@ from pants.engine.unions import UnionRule
 
 from shipyard import target_types as target_types_module
 from shipyard.dependency_inference import chart_dependencies, image_dependencies
-from shipyard.goals import delivery_graph, oci_peek, package, release, tailor, why_affected
-from shipyard.subsystems import oci
+from shipyard.goals import delivery_graph, helm_lint, oci_peek, package, release, tailor, why_affected
+from shipyard.subsystems import helm_lint as helm_lint_subsystem, helm_sdk, oci
 from shipyard.util_rules import (
+    chart_package,
+    chart_registry,
+    chart_render,
     chart_resolution,
     dockerfile_resolution,
     external_bases,
     builder,
     file_owners,
     git_state,
+    helm_tool,
     image_build,
     delivery_facts,
     image_resolution,
@@ -34,6 +38,9 @@ from shipyard.util_rules import (
 def rules() -> Iterable[Rule | UnionRule]:
     return (
         *oci.rules(),
+        *helm_sdk.rules(),
+        *helm_lint_subsystem.rules(),
+        *helm_lint.rules(),
         *file_owners.rules(),
         *repositories.rules(),
         *chart_resolution.rules(),
@@ -47,6 +54,10 @@ def rules() -> Iterable[Rule | UnionRule]:
         *builder.rules(),
         *image_build.rules(),
         *external_bases.rules(),
+        *helm_tool.rules(),
+        *chart_package.rules(),
+        *chart_render.rules(),
+        *chart_registry.rules(),
         *package.rules(),
         *delivery_facts.rules(),
         *why_affected.rules(),

@@ -270,9 +270,36 @@ class HelmChartDependenciesField(Dependencies):
     )
 
 
+class HelmChartVersionField(StringField):
+    alias = "version"
+    help = help_text(
+        """
+        The version the packaged chart gets instead of Chart.yaml's `version` (what
+        `helm package --version` does), e.g. `version="1.4.0-rc.1"`. Must be SemVer 2.
+        Default: Chart.yaml's.
+        """
+    )
+
+
+class HelmChartAppVersionField(StringField):
+    alias = "app_version"
+    help = help_text(
+        """
+        The `appVersion` the packaged chart gets instead of Chart.yaml's (what
+        `helm package --app-version` does), e.g. `app_version="2.3.1"`. Default: Chart.yaml's.
+        """
+    )
+
+
 class HelmChartTarget(Target):
     alias = "helm_chart"
-    core_fields = (*COMMON_TARGET_FIELDS, HelmChartMetadataField, HelmChartDependenciesField)
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        HelmChartMetadataField,
+        HelmChartDependenciesField,
+        HelmChartVersionField,
+        HelmChartAppVersionField,
+    )
     help = help_text(
         """
         A Helm chart, in the directory holding its `Chart.yaml`.

@@ -7,9 +7,11 @@ executable, not inferred from exit codes.
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import tarfile
@@ -227,6 +229,20 @@ def test_chart_is_stamped_with_this_runs_images_and_renders(repo: PantsRepo) -> 
     assert any(ui_digest in image and "tinyolly/ui" in image for image in images), images
     assert any(webui_digest in image and "tinyolly/webui" in image for image in images), images
     assert "redis:7-alpine" in images
+
+    # Helm packages the stamped values as they are: they differ from the source only in lines
+    # that write an image's repository, tag or registry (stamping may add a `tag:`).
+    with tarfile.open(tgz, "r:gz") as tar:
+        member = tar.extractfile("tinyolly/values.yaml")
+        assert member is not None
+        packaged = member.read().decode()
+    source = (repo.root / "charts/tinyolly/values.yaml").read_text()
+    changed = [
+        line for line in difflib.ndiff(source.splitlines(), packaged.splitlines())
+        if line[:2] in ("- ", "+ ")
+    ]
+    assert changed, "nothing was stamped"
+    assert all(re.match(r"[-+] \s*(repository|tag|registry|image):", line) for line in changed), changed
 
 
 def test_docker_builder_builds_a_base_chain_for_both_platforms(repo: PantsRepo) -> None:

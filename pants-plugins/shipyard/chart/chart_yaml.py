@@ -129,6 +129,23 @@ def parse_chart_yaml(text: str, path: str) -> ChartMetadata:
     )
 
 
+def parse_requirements_yaml(text: str, path: str) -> Tuple[ChartDependency, ...]:
+    """The `dependencies:` of an apiVersion v1 chart's requirements.yaml (Helm 2's dependency
+    file, which Helm still reads for v1 charts); raise `ChartError` on what Helm would reject."""
+    root = compose_one(text, path, "requirements.yaml")
+    if root is None:
+        return ()
+    if not isinstance(root, MappingNode):
+        raise ChartError(
+            path,
+            line_of(root),
+            f"requirements.yaml must be a mapping, found a {_kind(root)}",
+            "write `dependencies:` followed by `- name: ...` entries",
+        )
+    fields = {key: value for key, _, value in iter_scalar_keys(root)}
+    return _dependencies(fields.get("dependencies"), path)
+
+
 def _kind(node: Node) -> str:
     if isinstance(node, MappingNode):
         return "mapping"

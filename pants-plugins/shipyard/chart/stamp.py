@@ -33,9 +33,10 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
+import yaml
+import yaml.resolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from shipyard.chart import helm_yaml
 from shipyard.chart.errors import ChartError
 from shipyard.chart.values_images import KeyPath, ValuesImageRef, find_values_image_refs
 from shipyard.chart.yaml_nodes import compose_all, line_of, mapping_items, scalar_text
@@ -44,6 +45,8 @@ from shipyard.image_ref import ImageRef, InvalidImageReference
 DOCKER_HUB = "docker.io"
 # Plain scalars we write: reference characters only, not starting with a YAML indicator.
 _SAFE_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:@+-]*")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,7 @@ class _Stamper:
         own = {
             k.value: v
             for k, v in node.value
-            if isinstance(k, ScalarNode) and k.tag != helm_yaml.MERGE
+            if isinstance(k, ScalarNode) and k.tag != _MERGE_TAG
         }
         if key in own:
             edits.append(self.replace(own[key], value, bool(node.flow_style)))
@@ -326,10 +329,16 @@ def _scalar_source(value: str, style: Optional[str], flow: bool) -> str:
 
 
 def _plain_ok(value: str, flow: bool) -> bool:
-    if not _SAFE_PLAIN.fullmatch(value) or helm_yaml.needs_quotes(value):
+    if not _SAFE_PLAIN.fullmatch(value) or _reads_as_other_type(value):
         return False
     # In a flow collection, `:` inside a plain scalar is read differently by YAML parsers.
     return not (flow and ":" in value)
+
+
+def _reads_as_other_type(value: str) -> bool:
+    """True when YAML 1.1 (which Helm's go-yaml follows for plain scalars: `yes`, `0o17`,
+    `1:30`, dates) would read `value` unquoted as something other than a string."""
+    return yaml.resolver.Resolver().resolve(ScalarNode, value, (True, False)) != _STR_TAG
 
 
 def _apply(text: str, path: str, edits: List[_Edit]) -> str:

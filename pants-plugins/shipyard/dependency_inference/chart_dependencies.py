@@ -75,7 +75,7 @@ async def find_local_chart(lookup: LocalChartLookup) -> Address:
     dep = lookup.dependency
     if dep.directory == ".." or dep.directory.startswith("../") or dep.directory.startswith("/"):
         raise MissingChartDependencyError(
-            f"{lookup.chart_yaml_path}:{dep.line}: the dependency {dep.name!r} points at "
+            f"{dep.path}:{dep.line}: the dependency {dep.name!r} points at "
             f"{dep.directory}, outside the repository. Vendor the chart into the repository, or "
             "fetch it from a chart repository (`repository: https://...` or `oci://...`)."
         )
@@ -83,7 +83,7 @@ async def find_local_chart(lookup: LocalChartLookup) -> Address:
         Targets,
         RawSpecsWithoutFileOwners(
             dir_literals=(DirLiteralSpec(dep.directory),),
-            description_of_origin=f"{lookup.chart_yaml_path}:{dep.line}",
+            description_of_origin=f"{dep.path}:{dep.line}",
             unmatched_glob_behavior=GlobMatchErrorBehavior.ignore,
         ),
     )
@@ -91,7 +91,7 @@ async def find_local_chart(lookup: LocalChartLookup) -> Address:
     if len(charts) != 1:
         found = "no helm_chart target" if not charts else f"{len(charts)} helm_chart targets"
         raise MissingChartDependencyError(
-            f"{lookup.chart_yaml_path}:{dep.line}: the dependency {dep.name!r} is the local chart "
+            f"{dep.path}:{dep.line}: the dependency {dep.name!r} is the local chart "
             f"{dep.directory}/, which has {found}. Add `helm_chart(name=\"{dep.name}\")` to "
             f"{dep.directory}/BUILD (or run `pants tailor ::`), or fix its `repository: file://...`."
         )

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, PackageFieldSet
 from pants.engine.addresses import Address
-from pants.engine.fs import AddPrefix, CreateDigest, Digest, DigestContents, FileContent, MergeDigests, PathGlobs
-from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
-from pants.engine.target import WrappedTarget, WrappedTargetRequest
+from pants.engine.fs import AddPrefix, CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.unions import UnionRule
 
-from shipyard.chart.errors import ChartError
-from shipyard.chart.package import PackagedChart, package_chart
-from shipyard.dependency_inference.chart_dependencies import LocalChartLookup
-from shipyard.image_ref import ImageRef
+from shipyard.helm.messages import locate, one_line
 from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileField
-from shipyard.util_rules.chart_resolution import HelmChartFieldSet, InvalidChartError, ResolvedHelmChart
+from shipyard.util_rules.chart_package import HelmChartPackageRequest, PackagedHelmChart
+from shipyard.util_rules.chart_render import RenderedChartImages, RenderedChartImagesRequest, unseen_warning
 from shipyard.util_rules.image_build import BuiltOciImage, OciImageBuildRequest
 from shipyard.util_rules.repositories import ImageRepositories
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,60 +72,22 @@ async def package_oci_image(
     )
 
 
-@dataclass(frozen=True)
-class HelmChartPackageRequest:
-    address: Address
-
-
-@dataclass(frozen=True)
-class PackagedHelmChart:
-    address: Address
-    filename: str
-    tgz: Digest
-    chart: PackagedChart = field(compare=False, hash=False)
-
-
-@rule(desc="Package a Helm chart")
-async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChart:
-    """Packages the chart's files with its `file://` charts vendored and its repo images stamped
-    with the digests built in this run."""
-    wrapped = await Get(
-        WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard package")
-    )
-    chart = await Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(wrapped.target))
-    prefix = f"{chart.chart_dir}/" if chart.chart_dir else ""
-    dependency_addresses = await MultiGet(
-        Get(Address, LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
-    )
-    contents = await Get(DigestContents, PathGlobs(chart.packaged_files))
-    dependencies = await MultiGet(
-        Get(PackagedHelmChart, HelmChartPackageRequest(a)) for a in dependency_addresses
-    )
-    images = await MultiGet(Get(BuiltOciImage, OciImageBuildRequest(a)) for a in sorted(chart.repo_images))
-    digests = {image.address: image.index_digest for image in images}
-    stamps = {
-        name: f"{name}@{digests[ref.image]}"
-        for ref in chart.image_references
-        if ref.image is not None and ref.in_values
-        for name in [ImageRef.parse(ref.reference).name]
-    }
-    try:
-        packaged = package_chart(
-            {fc.path[len(prefix):]: fc.content for fc in contents},
-            {dep.name: packaged.chart for dep, packaged in zip(chart.local_dependencies, dependencies)},
-            image_stamps=stamps,
-            source_dir=chart.chart_dir,
-        )
-    except (ChartError, ValueError) as e:
-        raise InvalidChartError(str(e)) from e
-    tgz = await Get(Digest, CreateDigest([FileContent(packaged.filename, packaged.tgz_bytes)]))
-    return PackagedHelmChart(request.address, packaged.filename, tgz, packaged)
-
-
 @rule(desc="Package a Helm chart")
 async def package_helm_chart(field_set: HelmChartPackageFieldSet) -> BuiltPackage:
+    """Packages the chart with Helm (its `file://` charts vendored, its repo images stamped with
+    the digests built in this run) and warns about images Helm's render shows that inference
+    missed."""
     packaged = await Get(PackagedHelmChart, HelmChartPackageRequest(field_set.address))
-    stamped = tuple(f"stamped {s.written} → {s.stamped}" for s in packaged.chart.stamped_images)
+    rendered = await Get(RenderedChartImages, RenderedChartImagesRequest(field_set.address))
+    if rendered.render_error:
+        location = locate(rendered.render_error, chart_name=packaged.chart_name, chart_dir=packaged.chart_dir)
+        logger.warning(
+            f"{location}: Helm cannot render {field_set.address} with its default values, so the "
+            f"images it deploys were not checked against inference: {one_line(rendered.render_error)}"
+        )
+    for image in rendered.unseen:
+        logger.warning(unseen_warning(field_set.address, image))
+    stamped = tuple(f"stamped {s.written} → {s.stamped}" for s in packaged.stamped_images)
     return BuiltPackage(packaged.tgz, (BuiltPackageArtifact(packaged.filename, extra_log_lines=stamped),))
 
 

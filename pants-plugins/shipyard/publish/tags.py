@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from shipyard.chart.semver import Version
+from shipyard.publish.semver import Version
 
 # A release tag is a full SemVer 2.0 version with a `v` (metadata-action's `type=semver`).
 _RELEASE = re.compile(

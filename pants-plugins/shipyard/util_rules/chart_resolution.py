@@ -3,6 +3,7 @@ dependencies and the image references in its values and templates."""
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import posixpath
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pants.engine.internals.build_files import BuildFileOptions
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import FieldSet
 
-from shipyard.chart.chart_yaml import ChartMetadata, parse_chart_yaml
+from shipyard.chart.chart_yaml import ChartMetadata, parse_chart_yaml, parse_requirements_yaml
 from shipyard.chart.errors import ChartError
 from shipyard.chart.helmignore import HelmIgnore, chart_files
 from shipyard.chart.template_images import find_template_image_refs
@@ -56,6 +57,7 @@ class LocalChartDependency:
     name: str
     directory: str
     line: int
+    path: str  # the file declaring it: Chart.yaml, or requirements.yaml of an apiVersion v1 chart
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,10 @@ async def resolve_helm_chart(
     if chart_yaml_path not in packaged:
         packaged.append(chart_yaml_path)
 
+    requirements_path = f"{prefix}requirements.yaml"
     readable = [
         p for p in packaged
-        if p == chart_yaml_path or _is_values_file(p[len(prefix):]) or _is_template(p[len(prefix):])
+        if p in (chart_yaml_path, requirements_path) or _is_values_file(p[len(prefix):]) or _is_template(p[len(prefix):])
     ]
     contents = await Get(DigestContents, PathGlobs(readable))
     by_path = {fc.path: fc.content for fc in contents}
@@ -164,15 +167,25 @@ async def resolve_helm_chart(
         metadata = parse_chart_yaml(
             _yaml_text(by_path[chart_yaml_path], chart_yaml_path, utf16=True), chart_yaml_path
         )
+        declared = [(dep, chart_yaml_path) for dep in metadata.dependencies]
+        if metadata.api_version == "v1" and requirements_path in by_path:
+            # Helm reads an apiVersion v1 chart's dependencies from requirements.yaml.
+            required = parse_requirements_yaml(
+                _yaml_text(by_path[requirements_path], requirements_path), requirements_path
+            )
+            declared.extend((dep, requirements_path) for dep in required)
+            metadata = dataclasses.replace(metadata, dependencies=metadata.dependencies + required)
         for path in sorted(by_path):
             rel = path[len(prefix):]
+            if path in (chart_yaml_path, requirements_path):
+                continue
             # Other files are only scanned for images; `helm package` takes them as they are.
             text = (
                 _yaml_text(by_path[path], path)
                 if _helm_loads_values(rel)
                 else by_path[path].decode(errors="replace")
             )
-            if path != chart_yaml_path and _is_values_file(rel):
+            if _is_values_file(rel):
                 for v in find_values_image_refs(text, path):
                     image = repositories.match(v.reference, f"{path}:{v.line}")
                     if image is None:  # values name images on purpose: warn on a near miss
@@ -187,8 +200,8 @@ async def resolve_helm_chart(
         raise InvalidChartError(str(e)) from e
 
     local_dependencies = tuple(
-        LocalChartDependency(dep.name, local, dep.line)
-        for dep in metadata.dependencies
+        LocalChartDependency(dep.name, local, dep.line, declared_path)
+        for dep, declared_path in declared
         for local in [dep.local_path(chart_dir)]
         if local is not None
     )

@@ -4,7 +4,7 @@ from typing import Optional
 
 import pytest
 
-from shipyard.chart.chart_yaml import ChartDependency, ChartMetadata, parse_chart_yaml
+from shipyard.chart.chart_yaml import ChartDependency, ChartMetadata, parse_chart_yaml, parse_requirements_yaml
 from shipyard.chart.errors import ChartError
 
 PATH = "charts/tinyolly/Chart.yaml"
@@ -253,3 +253,26 @@ def test_alias_bomb_refused_at_once() -> None:
     with pytest.raises(ChartError) as error:
         parse_chart_yaml(text, PATH)
     assert error.value.line == 7 and "excessive aliasing" in error.value.message
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param(
+            "dependencies:\n- name: lib\n  version: ~0.0.0\n  repository: file://../lib\n",
+            [("lib", "~0.0.0", "file://../lib", 2)],
+            id="file-dependency-with-line",
+        ),
+        pytest.param("", [], id="empty-file"),
+        pytest.param("dependencies:\n", [], id="null-dependencies"),
+    ],
+)
+def test_requirements_yaml_dependencies(text: str, expected: list) -> None:
+    deps = parse_requirements_yaml(text, "c/requirements.yaml")
+    assert [(d.name, d.version, d.repository, d.line) for d in deps] == expected
+
+
+def test_requirements_yaml_that_is_not_a_mapping_is_an_error_at_its_line() -> None:
+    with pytest.raises(ChartError) as error:
+        parse_requirements_yaml("- name: lib\n", "c/requirements.yaml")
+    assert error.value.location == "c/requirements.yaml:1"

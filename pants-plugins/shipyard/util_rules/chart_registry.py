@@ -1,0 +1,167 @@
+"""Chart archives in OCI registries, through Helm's registry client: push, pull, and render an
+archive (for publish).
+
+    Get(ChartPushResult, ChartPushRequest(archive, "oci://localhost:5000/charts", plain_http=True))
+    Get(ChartPullResult, ChartPullRequest("oci://localhost:5000/charts/tinyolly:0.1.0", plain_http=True))
+    Get(RenderedArchive, RenderArchiveRequest(archive))
+
+Credentials come from a file (JSON `{"username": "...", "password": "..."}`) that only the
+driver reads: its path reaches the Process through the environment, never its argv, its inputs
+or a log. Push and pull talk to a registry whose content changes, so they run once per Pants
+run (never from the cache); rendering an archive is cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from pants.engine.fs import Digest, RemovePrefix, Snapshot
+from pants.engine.process import ProcessCacheScope
+from pants.engine.rules import Get, Rule, collect_rules, rule
+from pants.util.frozendict import FrozenDict
+
+from shipyard.helm.messages import one_line
+from shipyard.helm.rendered_images import RenderedImage, rendered_images
+from shipyard.util_rules.helm_tool import HelmDriverRequest, HelmDriverResult
+
+_CREDENTIALS_ENV = "SHIPYARD_HELM_REGISTRY_CREDENTIALS"
+_OUTPUT_DIR = "__helm_pulled"
+
+
+class ChartRegistryError(Exception):
+    """Helm could not push, pull or render a chart archive; the message says which and why."""
+
+
+def _credentials(path: Optional[str]) -> tuple[dict, dict]:
+    """(request fields, Process environment) for an optional credentials file."""
+    if not path:
+        return {}, {}
+    return {"credentials_env": _CREDENTIALS_ENV}, {_CREDENTIALS_ENV: path}
+
+
+async def _archive_name(archive: Digest) -> str:
+    snapshot = await Get(Snapshot, Digest, archive)
+    archives = [f for f in snapshot.files if f.endswith(".tgz") and "/" not in f]
+    if len(archives) != 1:
+        raise ChartRegistryError(
+            f"a chart archive digest must hold exactly one .tgz at its root, not {list(snapshot.files)}"
+        )
+    return archives[0]
+
+
+@dataclass(frozen=True)
+class ChartPushRequest:
+    """Push the chart archive in `archive` (one `<name>-<version>.tgz` at the digest's root) to
+    `oci_ref`, the repository root (`oci://host[:port]/path`; Helm appends `/<name>:<version>`).
+
+    `plain_http` talks HTTP (loopback registries); `credentials_file` is the absolute path of a
+    JSON file `{"username": ..., "password": ...}`, or None for an open registry.
+    """
+
+    archive: Digest
+    oci_ref: str
+    plain_http: bool = False
+    credentials_file: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ChartPushResult:
+    """Where the chart went (`oci://host/path/<name>:<version>`) and its manifest digest."""
+
+    reference: str
+    digest: str
+
+
+@rule(desc="Push a Helm chart to an OCI registry")
+async def push_chart(request: ChartPushRequest) -> ChartPushResult:
+    filename = await _archive_name(request.archive)
+    fields, env = _credentials(request.credentials_file)
+    result = await Get(
+        HelmDriverResult,
+        HelmDriverRequest.create(
+            "push",
+            {"archive": filename, "remote": request.oci_ref, "plain_http": request.plain_http, **fields},
+            f"helm push {filename} {request.oci_ref}",
+            input_digest=request.archive,
+            env=env,
+            cache_scope=ProcessCacheScope.PER_SESSION,
+        ),
+    )
+    if result.failure is not None:
+        raise ChartRegistryError(
+            f"Helm cannot push {filename} to {request.oci_ref}: {one_line(result.failure.message)}"
+        )
+    return ChartPushResult(str(result.output["reference"]), str(result.output["digest"]))
+
+
+@dataclass(frozen=True)
+class ChartPullRequest:
+    """Pull `oci_ref` (`oci://host[:port]/path/<name>:<version>`) from its registry."""
+
+    oci_ref: str
+    plain_http: bool = False
+    credentials_file: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ChartPullResult:
+    """The pulled archive (`filename` at the root of `archive`) and its manifest digest."""
+
+    archive: Digest
+    filename: str
+    digest: str
+
+
+@rule(desc="Pull a Helm chart from an OCI registry")
+async def pull_chart(request: ChartPullRequest) -> ChartPullResult:
+    fields, env = _credentials(request.credentials_file)
+    result = await Get(
+        HelmDriverResult,
+        HelmDriverRequest.create(
+            "pull",
+            {"reference": request.oci_ref, "plain_http": request.plain_http, "output_dir": _OUTPUT_DIR, **fields},
+            f"helm pull {request.oci_ref}",
+            output_directories=(_OUTPUT_DIR,),
+            env=env,
+            cache_scope=ProcessCacheScope.PER_SESSION,
+        ),
+    )
+    if result.failure is not None:
+        raise ChartRegistryError(f"Helm cannot pull {request.oci_ref}: {one_line(result.failure.message)}")
+    archive = await Get(Digest, RemovePrefix(result.digest, _OUTPUT_DIR))
+    return ChartPullResult(archive, str(result.output["archive"]), str(result.output["digest"]))
+
+
+@dataclass(frozen=True)
+class RenderArchiveRequest:
+    """Render the chart archive in `archive` (one .tgz at its root) with its default values."""
+
+    archive: Digest
+
+
+@dataclass(frozen=True)
+class RenderedArchive:
+    """Helm's render (template path → manifest) and the images it names."""
+
+    rendered: FrozenDict[str, str]
+    images: tuple[RenderedImage, ...]
+
+
+@rule(desc="Render a Helm chart archive")
+async def render_archive(request: RenderArchiveRequest) -> RenderedArchive:
+    filename = await _archive_name(request.archive)
+    result = await Get(
+        HelmDriverResult,
+        HelmDriverRequest.create(
+            "render", {"archive": filename}, f"helm template {filename}", input_digest=request.archive
+        ),
+    )
+    if result.failure is not None:
+        raise ChartRegistryError(f"Helm cannot render {filename}: {one_line(result.failure.message)}")
+    rendered = FrozenDict(result.output["rendered"])
+    return RenderedArchive(rendered, rendered_images(rendered))
+
+
+def rules() -> Iterable[Rule]:
+    return collect_rules()
