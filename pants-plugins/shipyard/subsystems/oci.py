@@ -110,6 +110,10 @@ class OciSubsystem(Subsystem):
             value, `NAME=value` sets it). Builds run in a sandbox with a scrubbed environment, so
             e.g. the `DOCKER_HOST` of a private dockerd must be listed here. Credentials never go
             here: builds do not push.
+
+            The values are part of every build's cache key: CI machines that share a remote
+            cache must set them alike (machines set up by `tools/setup-machine` do: fixed paths
+            under `/var/lib/shipyard-machine`), and `TMPDIR` must not change from job to job.
             """
         ),
     )

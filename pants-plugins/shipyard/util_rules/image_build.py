@@ -59,6 +59,10 @@ from shipyard.util_rules.literal_globs import literal_glob
 
 INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 _SANDBOX = "__shipyard"
+# With a remote cache, Pants starts the process this long after asking the cache, unless the cache
+# has answered (a miss starts it at once). The default, 0, starts a builder beside every lookup
+# and cancels it when the cached layout has downloaded: a builder run for nothing.
+_REMOTE_CACHE_SPECULATION_DELAY_MILLIS = 30_000
 
 
 class OciBuildError(Exception):
@@ -335,6 +339,7 @@ async def build_platform_image(
             description=f"Building {request.address} for {platform} with {builder.name}",
             level=LogLevel.INFO,
             cache_scope=ProcessCacheScope.SUCCESSFUL,
+            remote_cache_speculation_delay_millis=_REMOTE_CACHE_SPECULATION_DELAY_MILLIS,
         ),
     )
     if result.exit_code != 0:
