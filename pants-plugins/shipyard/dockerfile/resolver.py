@@ -422,10 +422,24 @@ def _parse_mount(raw: str, path: str, ins: Instruction) -> Dict[str, str]:
 # The resolver
 
 
+# The index's public name, for callers that keep one to share between resolutions.
+ContextIndex = _Context
+
+
+def index_context(context_files: Collection[str], dockerignore: Optional[DockerIgnore]) -> ContextIndex:
+    """Indexes a build context once, for every `resolve_dockerfile(context_index=...)` sharing it.
+
+    Building the index costs time linear in the context's size; images built from one context
+    (e.g. the repository root) with one `.dockerignore` can share it instead of each building it.
+    """
+    return _Context(context_files, dockerignore)
+
+
 def resolve_dockerfile(
     parsed: ParsedDockerfile,
     *,
-    context_files: Collection[str],
+    context_files: Collection[str] = (),
+    context_index: Optional[ContextIndex] = None,
     build_args: Optional[Mapping[str, str]] = None,
     target_stage: Optional[str] = None,
     platforms: Sequence[str] = (),
@@ -436,7 +450,8 @@ def resolve_dockerfile(
     """Work out what building `parsed` reads from its context and which images it needs.
 
     `context_files` lists every file in the build context (POSIX paths relative to the context
-    root, before .dockerignore); `dockerignore` is the ignore file that applies, if any.
+    root, before .dockerignore); `dockerignore` is the ignore file that applies, if any. Or pass
+    `context_index` from `index_context` (files and ignore file together) to share one index.
     `platforms` are the target platforms (default: the build platform, "linux/amd64" unless
     `build_platform` says otherwise). `context_dir_label` names the context in messages (e.g. the
     repo-relative directory). Raises DockerfileError for what `docker build` would reject.
@@ -444,6 +459,7 @@ def resolve_dockerfile(
     return _Resolver(
         parsed,
         context_files=context_files,
+        context_index=context_index,
         build_args=dict(build_args or {}),
         target_stage=target_stage,
         platforms=tuple(platforms) or (build_platform,),
@@ -483,6 +499,7 @@ class _Resolver:
         parsed: ParsedDockerfile,
         *,
         context_files: Collection[str],
+        context_index: Optional[_Context],
         build_args: Dict[str, str],
         target_stage: Optional[str],
         platforms: Tuple[str, ...],
@@ -495,8 +512,10 @@ class _Resolver:
         self.escape = parsed.escape
         self.build_args = build_args
         self.label = context_dir_label
+        if context_index is not None:
+            dockerignore = context_index.ignore
         self.ignore = dockerignore
-        self.context = _Context(context_files, dockerignore)
+        self.context = context_index if context_index is not None else _Context(context_files, dockerignore)
         self.platforms = platforms
         self.build_platform = build_platform
         self.global_args, self.stages = _split_stages(parsed)

@@ -27,13 +27,21 @@ class ImageRepositories:
     registries: FrozenDict[str, str]
 
     def matcher(self) -> RepositoryMatcher[Address]:
-        """A matcher naming the image a reference points at (bare, registry-qualified, Docker Hub)."""
-        try:
-            return RepositoryMatcher(self.repositories, self.registries)
-        except (RepositoryConflictError, ValueError) as e:
-            raise RepositoryConfigurationError(
-                f"{e}\n(`repository` fields of `oci_image` targets; `[oci].registries` in pants.toml)"
-            ) from e
+        """A matcher naming the image a reference points at (bare, registry-qualified, Docker Hub).
+
+        Built on first use and kept: the engine hands every image and chart the same index, and
+        rebuilding the matcher for each of them costs images² name parses.
+        """
+        cached = self.__dict__.get("_matcher")
+        if cached is None:
+            try:
+                cached = RepositoryMatcher(self.repositories, self.registries)
+            except (RepositoryConflictError, ValueError) as e:
+                raise RepositoryConfigurationError(
+                    f"{e}\n(`repository` fields of `oci_image` targets; `[oci].registries` in pants.toml)"
+                ) from e
+            object.__setattr__(self, "_matcher", cached)  # a cache, not a field: eq/hash unchanged
+        return cached
 
 
 @rule(desc="Index the repository's images by repository")
