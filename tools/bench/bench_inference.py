@@ -297,10 +297,10 @@ def print_table(results: List[dict]) -> None:
     rows.append(["pantsd processes seen (1 = never restarted)"]
                 + [str(r["backends"][b]["pantsd_processes_seen"]) for r, b in columns])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for i, row in enumerate(rows):
-        print(" | ".join(c.ljust(w) for c, w in zip(row, widths)))
+    for i, row in enumerate(rows):  # a Markdown table, pasted as is into BENCHMARKS.md
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
         if i == 0:
-            print("-|-".join("-" * w for w in widths))
+            print("|-" + "-|-".join("-" * w for w in widths) + "-|")
     for r in results:
         edits = ", ".join(f"{m}: {e['file']} ({e['expected_images_and_charts']} images+charts)"
                           for m, e in r["edits"].items())

@@ -264,16 +264,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       "missed": sorted(change.expected - a.targets), "extra": sorted(a.targets - change.expected)}
         rows.append(row)
 
-    header = f"{'kind':<16} {'n':>3} " + " ".join(f"{m + ' P/R (exact)':>26}" for m in methods)
-    print(header)
-    print("-" * len(header))
+    # A Markdown table, pasted as is into BENCHMARKS.md.
+    print("| kind | changes | " + " | ".join(f"{m}: precision / recall (exact)" for m in methods) + " |")
+    print("|---|---:|" + "---|" * len(methods))
     for k in kinds + ["all"]:
         n = sum(1 for c in corpus if c.kind == k) if k != "all" else len(corpus)
-        cells = []
-        for m in methods:
-            s = scores[(m, k)]
-            cells.append(f"{fmt(s.precision)}/{fmt(s.recall)} ({s.exact}/{n})".rjust(26))
-        print(f"{k:<16} {n:>3} " + " ".join(cells))
+        cells = [f"{fmt(scores[(m, k)].precision)} / {fmt(scores[(m, k)].recall)} ({scores[(m, k)].exact}/{n})"
+                 for m in methods]
+        print(f"| {k} | {n} | " + " | ".join(cells) + " |")
     print("\nP/R: precision/recall over (change, target) pairs; n/a: no target expected and none listed. "
           "exact: changes answered with exactly the expected set.")
     for row in rows:
