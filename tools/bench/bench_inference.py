@@ -348,6 +348,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     tmp = Path(tempfile.mkdtemp(prefix="shipyard-inference-bench-"))
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                            text=True).stdout.strip()  # the plugin is copied now, not at the end
     results = []
     try:
         if "builtin" in args.backends:
@@ -363,8 +365,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         payload = {
             "started": started,
             "command": "python3 tools/bench/bench_inference.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                                     text=True).stdout.strip(),
+            "commit": commit,
             "machine": machine(),
             "results": results,
         }
