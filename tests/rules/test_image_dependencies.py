@@ -100,6 +100,36 @@ def test_dockerignore_exceptions_decide_and_the_dockerignore_is_a_dependency(rul
     }
 
 
+def test_images_sharing_a_context_each_apply_their_own_ignore_file(rule_runner: RuleRunner) -> None:
+    # BuildKit: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the context's
+    # `.dockerignore`. The context is indexed once per (directory, ignore file), so two images of
+    # one context with different ignore files must still see different files.
+    rule_runner.write_files(
+        {
+            "ctx/BUILD": 'oci_image(name="a", dockerfile="Dockerfile.a")\n'
+            'oci_image(name="b", dockerfile="Dockerfile.b")\n'
+            'oci_image(name="c", dockerfile="Dockerfile.c")\n'
+            'files(name="files", sources=["**/*", "!BUILD", "!Dockerfile.?"])\n',
+            "ctx/Dockerfile.a": "FROM scratch\nCOPY . /app/\n",
+            "ctx/Dockerfile.b": "FROM scratch\nCOPY . /app/\n",
+            "ctx/Dockerfile.c": "FROM scratch\nCOPY . /app/\n",
+            "ctx/Dockerfile.a.dockerignore": "b-only/\nDockerfile.?\n*.dockerignore\n",
+            "ctx/.dockerignore": "a-only/\nDockerfile.?\n*.dockerignore\n",
+            "ctx/a-only/x.txt": "",
+            "ctx/b-only/y.txt": "",
+        }
+    )
+    assert infer(rule_runner, Address("ctx", target_name="a")) == {
+        "ctx/a-only/x.txt:../files",
+        "ctx/Dockerfile.a.dockerignore:files",
+    }
+    for name in ("b", "c"):
+        assert infer(rule_runner, Address("ctx", target_name=name)) == {
+            "ctx/b-only/y.txt:../files",
+            "ctx/.dockerignore:files",
+        }
+
+
 @pytest.mark.parametrize(
     "from_line",
     [

@@ -97,7 +97,8 @@ _REMOTE_PREFIXES = ("http://", "https://", "git://", "ssh://", "git@")
 def resolve_dockerfile(
     parsed: ParsedDockerfile,
     *,
-    context_files: Collection[str],
+    context_files: Collection[str] = (),
+    context_index: Optional[ContextIndex] = None,
     build_args: Optional[Mapping[str, str]] = None,
     target_stage: Optional[str] = None,
     platforms: Sequence[str] = (),
@@ -110,7 +111,8 @@ def resolve_dockerfile(
     """Work out what building `parsed` reads from its context and which images it needs.
 
     `context_files` lists every file in the build context (POSIX paths relative to the context
-    root, before .dockerignore); `dockerignore` is the ignore file that applies, if any.
+    root, before .dockerignore); `dockerignore` is the ignore file that applies, if any. Or pass
+    `context_index` (a `ContextIndex` holding both) to share one index between resolutions.
     `platforms` are the target platforms (default: the build platform, "linux/amd64" unless
     `build_platform` says otherwise; InvalidPlatformError for a malformed one). `context_dir_label` names the context in messages (e.g. the
     repo-relative directory). `unlisted_reason`, given a context-relative path that is missing
@@ -124,6 +126,7 @@ def resolve_dockerfile(
     return _Resolver(
         parsed,
         context_files=context_files,
+        context_index=context_index,
         build_args=dict(build_args or {}),
         target_stage=target_stage,
         platforms=tuple(platforms) or (build_platform,),
@@ -166,6 +169,7 @@ class _Resolver:
         parsed: ParsedDockerfile,
         *,
         context_files: Collection[str],
+        context_index: Optional[ContextIndex],
         build_args: Dict[str, str],
         target_stage: Optional[str],
         platforms: Tuple[str, ...],
@@ -182,8 +186,10 @@ class _Resolver:
         self.label = context_dir_label
         self.unlisted_reason = unlisted_reason
         self.base_exports = base_exports
+        if context_index is not None:
+            dockerignore = context_index.ignore
         self.ignore = dockerignore
-        self.context = ContextIndex(context_files, dockerignore)
+        self.context = context_index if context_index is not None else ContextIndex(context_files, dockerignore)
         self.platforms = platforms
         self.build_platform = build_platform
         self.graph = StageGraph(parsed)

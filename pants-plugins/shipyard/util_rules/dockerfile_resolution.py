@@ -16,6 +16,7 @@ from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.option.global_options import GlobalOptions
 from pants.util.frozendict import FrozenDict
 
+from shipyard.dockerfile.context_index import ContextIndex
 from shipyard.dockerfile.context_links import links_leaving_context
 from shipyard.dockerfile.dockerignore import DockerIgnore, dockerignore_candidates, select_dockerignore
 from shipyard.dockerfile.instructions import DockerfileError
@@ -72,6 +73,49 @@ class DockerfileResolution:
     stages: tuple[StageInfo, ...] = ()
 
 
+@dataclass(frozen=True)
+class BuildContextRequest:
+    """A build context directory (build-root relative, "" for the root) and the ignore file that
+    applies to it (None: no `.dockerignore`)."""
+
+    context_dir: str
+    dockerignore_path: Optional[str]
+
+
+@dataclass(frozen=True, eq=False)
+class BuildContext:
+    """A build context's files, indexed for the resolver once per (directory, ignore file).
+
+    Every image built from the same context shares one index (the engine memoizes this rule), so
+    1,000 images with the repository root as context list and index its files once, not 1,000
+    times. Compared by identity: the index is a cache, not a value.
+    """
+
+    context_dir: str
+    dockerignore_path: Optional[str]
+    files: tuple[str, ...]  # context-relative, before .dockerignore
+    index: ContextIndex
+
+
+@rule(desc="Index a Docker build context")
+async def index_build_context(request: BuildContextRequest) -> BuildContext:
+    """Lists the context's files and parses its `.dockerignore` into the resolver's index."""
+    prefix = f"{request.context_dir}/" if request.context_dir else ""
+    listing, ignore_contents = await MultiGet(
+        Get(Paths, PathGlobs([f"{prefix}**"])),
+        Get(DigestContents, PathGlobs([request.dockerignore_path] if request.dockerignore_path else [])),
+    )
+    dockerignore = None
+    if request.dockerignore_path and ignore_contents:
+        try:
+            # BuildKit and moby's .dockerignore reader take bytes as they are: nothing is refused.
+            dockerignore = DockerIgnore.parse(decode_lossless(ignore_contents[0].content), request.dockerignore_path)
+        except DockerfileError as e:
+            raise InvalidDockerfileError(str(e)) from e
+    files = tuple(p[len(prefix):] for p in listing.files)
+    return BuildContext(request.context_dir, request.dockerignore_path, files, ContextIndex(files, dockerignore))
+
+
 @rule(desc="Resolve a Dockerfile against its build context")
 async def resolve_dockerfile_request(
     request: DockerfileResolutionRequest, oci: OciSubsystem, global_options: GlobalOptions
@@ -79,13 +123,9 @@ async def resolve_dockerfile_request(
     """Reads the Dockerfile and the context listing, and runs the plain resolver on them."""
     prefix = f"{request.context_dir}/" if request.context_dir else ""
     candidates = dockerignore_candidates(request.dockerfile_path, request.context_dir)
-    dockerfile_contents, ignore_contents, listing = await MultiGet(
+    dockerfile_contents, ignore_listing = await MultiGet(
         Get(DigestContents, PathGlobs([request.dockerfile_path])),
-        Get(
-            DigestContents,
-            PathGlobs(candidates, glob_match_error_behavior=GlobMatchErrorBehavior.ignore),
-        ),
-        Get(Paths, PathGlobs([f"{prefix}**"])),
+        Get(Paths, PathGlobs(candidates, glob_match_error_behavior=GlobMatchErrorBehavior.ignore)),
     )
     if not dockerfile_contents:
         where = request.declared_by or "an oci_image"
@@ -95,31 +135,27 @@ async def resolve_dockerfile_request(
             "path relative to the BUILD file's directory (the default is `Dockerfile`); a directory "
             "without a Dockerfile needs no oci_image target."
         )
-    # BuildKit and moby's .dockerignore reader take bytes as they are: nothing is refused.
-    ignore_by_path = {fc.path: decode_lossless(fc.content) for fc in ignore_contents}
-    dockerignore_path = select_dockerignore(request.dockerfile_path, request.context_dir, ignore_by_path)
+    dockerignore_path = select_dockerignore(request.dockerfile_path, request.context_dir, ignore_listing.files)
+    context = await Get(BuildContext, BuildContextRequest(request.context_dir, dockerignore_path))
     context_label = request.context_dir or "the repository root"
     unlisted_reason = functools.partial(
         _ignored_by_pants, get_buildroot(), prefix, global_options.pants_ignore_use_gitignore
     )
     try:
         parsed = parse_dockerfile(decode_lossless(dockerfile_contents[0].content), request.dockerfile_path)
-        dockerignore = (
-            DockerIgnore.parse(ignore_by_path[dockerignore_path], dockerignore_path)
-            if dockerignore_path
-            else None
+        # The shared index, unless `why-affected` asks about files that are gone (a fresh one).
+        assumed = [p[len(prefix):] for p in request.assume_present if p.startswith(prefix)]
+        index = (
+            ContextIndex(dict.fromkeys((*context.files, *assumed)), context.index.ignore)
+            if assumed
+            else context.index
         )
         resolved = resolve_dockerfile(
             parsed,
-            context_files=[
-                p[len(prefix):]
-                for p in dict.fromkeys((*listing.files, *request.assume_present))
-                if p.startswith(prefix)
-            ],
+            context_index=index,
             build_args=dict(request.build_args),
             target_stage=request.target_stage,
             platforms=request.platforms,
-            dockerignore=dockerignore,
             build_platform=oci.build_platform,
             context_dir_label=context_label,
             unlisted_reason=unlisted_reason,
