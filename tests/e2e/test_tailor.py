@@ -80,6 +80,6 @@ def test_tailor_skips_a_stale_image_and_writes_everything_else(pants_repo: Pants
     assert 'oci_image(\n    name="dev",\n    dockerfile="Dockerfile.dev",\n)' in (pants_repo.root / "apps/demo/BUILD").read_text()
 
     assert "Skipping apps/opamp-server:opamp-server" in result.stderr
-    assert "apps/opamp-server/Dockerfile does not exist" in result.stderr
+    assert "names apps/opamp-server/Dockerfile, which does not exist" in result.stderr
     assert "remove the target if its Dockerfile is gone" in result.stderr
     assert "oci_image" in (pants_repo.root / "apps/webui/BUILD").read_text()
