@@ -77,14 +77,10 @@ def parse_chart_yaml(text: str, path: str) -> ChartMetadata:
         raise ChartError(
             path, 1, "Chart.yaml is empty", "write at least apiVersion, name and version"
         )
-    if not isinstance(root, MappingNode):
-        raise ChartError(
-            path,
-            line_of(root),
-            f"Chart.yaml must be a mapping of fields, found a {_kind(root)}",
-            "write fields like `apiVersion: v2`, `name: mychart`, `version: 0.1.0`",
-        )
-    fields = {key: value for key, _, value in iter_scalar_keys(root)}
+    fields = _mapping_fields(
+        root, path, "Chart.yaml must be a mapping of fields",
+        "write fields like `apiVersion: v2`, `name: mychart`, `version: 0.1.0`",
+    )
 
     api_version = _required(fields, "apiVersion", root, path, "apiVersion: v2")
     if api_version not in _API_VERSIONS:
@@ -135,15 +131,17 @@ def parse_requirements_yaml(text: str, path: str) -> Tuple[ChartDependency, ...]
     root = compose_one(text, path, "requirements.yaml")
     if root is None:
         return ()
-    if not isinstance(root, MappingNode):
-        raise ChartError(
-            path,
-            line_of(root),
-            f"requirements.yaml must be a mapping, found a {_kind(root)}",
-            "write `dependencies:` followed by `- name: ...` entries",
-        )
-    fields = {key: value for key, _, value in iter_scalar_keys(root)}
+    fields = _mapping_fields(
+        root, path, "requirements.yaml must be a mapping", "write `dependencies:` followed by `- name: ...` entries"
+    )
     return _dependencies(fields.get("dependencies"), path)
+
+
+def _mapping_fields(root: Node, path: str, what: str, hint: str) -> Dict[str, Node]:
+    """The top-level fields of a YAML file Helm reads as a mapping; ChartError at its line otherwise."""
+    if not isinstance(root, MappingNode):
+        raise ChartError(path, line_of(root), f"{what}, found a {_kind(root)}", hint)
+    return {key: value for key, _, value in iter_scalar_keys(root)}
 
 
 def _kind(node: Node) -> str:

@@ -397,7 +397,7 @@ async def oci_image_content_key(request: OciImageContentKeyRequest, oci: OciSubs
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard content key")
     )
     field_set = OciImageFieldSet.create(wrapped.target)
-    platforms = tuple(dict.fromkeys(canonical_platform(p) for p in field_set.platforms_or_default(oci)))
+    platforms = field_set.build_platforms(oci)
     inputs = await MultiGet(
         Get(PlatformBuildInputs, PlatformImageRequest(request.address, p)) for p in platforms
     )
@@ -412,7 +412,7 @@ async def build_oci_image(request: OciImageBuildRequest, oci: OciSubsystem) -> B
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard build")
     )
     field_set = OciImageFieldSet.create(wrapped.target)
-    platforms = tuple(dict.fromkeys(canonical_platform(p) for p in field_set.platforms_or_default(oci)))
+    platforms = field_set.build_platforms(oci)
     images = await MultiGet(
         Get(PlatformImage, PlatformImageRequest(request.address, p)) for p in platforms
     )

@@ -49,6 +49,10 @@ class OciImageFieldSet(FieldSet):
         """The target's platforms, else `[oci].platforms`."""
         return tuple(self.platforms.value or oci.platforms)
 
+    def build_platforms(self, oci: OciSubsystem) -> tuple[str, ...]:
+        """The platforms the image is built for: normalized, each once, in the order written."""
+        return tuple(dict.fromkeys(canonical_platform(p) for p in self.platforms_or_default(oci)))
+
     def dockerfile_request(
         self, oci: OciSubsystem, *, target_stage: Optional[str] = None, assume_present: tuple[str, ...] = ()
     ) -> DockerfileResolutionRequest:
