@@ -18,6 +18,7 @@ from shipyard.subsystems import helm_lint as helm_lint_subsystem, helm_sdk, oci
 from shipyard.util_rules import (
     chart_package,
     chart_registry,
+    chart_release,
     chart_render,
     chart_resolution,
     dockerfile_resolution,
@@ -58,6 +59,7 @@ def rules() -> Iterable[Rule | UnionRule]:
         *chart_package.rules(),
         *chart_render.rules(),
         *chart_registry.rules(),
+        *chart_release.rules(),
         *package.rules(),
         *delivery_facts.rules(),
         *why_affected.rules(),

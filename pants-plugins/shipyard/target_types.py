@@ -291,6 +291,19 @@ class HelmChartAppVersionField(StringField):
     )
 
 
+class HelmChartRegistriesField(StringSequenceField):
+    alias = "registries"
+    help = help_text(
+        """
+        The registries (aliases of `[oci].registries`) `release` pushes this chart to, as
+        `oci://<address>/<[release].chart_path>/<chart name>:<version>`. In each, the chart's values
+        are stamped with the digests of its images in that same registry (or, for an image not
+        published there, in the first registry it is published to). Default:
+        `[oci].default_registries`. `registries=[]` keeps the chart out of `release`.
+        """
+    )
+
+
 class HelmChartTarget(Target):
     alias = "helm_chart"
     core_fields = (
@@ -299,6 +312,7 @@ class HelmChartTarget(Target):
         HelmChartDependenciesField,
         HelmChartVersionField,
         HelmChartAppVersionField,
+        HelmChartRegistriesField,
     )
     help = help_text(
         """

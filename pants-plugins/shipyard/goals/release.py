@@ -1,7 +1,7 @@
-"""`pants release`: publish images to their registries, by content key, tags moved last.
+"""`pants release`: publish images and charts to their registries, by content key, tags moved last.
 
-For every `oci_image` in the specs (`::`, or `--changed-since=origin/main` to narrow the
-candidates), the run:
+For every `oci_image` and `helm_chart` in the specs (`::`, or `--changed-since=origin/main` to
+narrow the candidates; the images a chart names join the run so it can be stamped), the run:
 
 1. plans: computes the image's content key without building (`OciImageContentKey`), the tags the
    git state gives it (`publish/tags.py`), and asks each of its registries whether it holds
@@ -9,12 +9,15 @@ candidates), the run:
 2. stops there with `--dry-run`, printing the plan;
 3. builds, with `package`'s own rules, only the images no registry has; one that some registries
    have is fetched from one of them for the others, so every registry holds the same digest;
-4. pushes each missing image, repo bases first, to `<registry>/<repository>:inputs-<key>`
+4. stamps each chart with its images' digests, packages it with Helm and checks Helm's render
+   deploys exactly those digests (`goals/release_charts.py`); a chart that fails stops the run
+   before anything is pushed;
+5. pushes each missing image, repo bases first, to `<registry>/<repository>:inputs-<key>`
    (skopeo: every platform and the index; blobs the registry has are not sent) and checks the
-   registry now answers with the built index digest;
-5. only if every push succeeded, points every tag at that digest; else exits non-zero naming what
-   failed and what was pushed untagged, and moves no tag;
-6. writes the release record (`dist/release.json`) and prints a summary table.
+   registry now answers with the built index digest; then each missing chart (Helm);
+6. only if every push succeeded, points every image tag at its digest; else exits non-zero
+   naming what failed and what was pushed untagged, and moves no tag;
+7. writes the release record (`dist/release.json`) and prints a summary table.
 
 Why a goal of our own rather than Pants' `publish`: `publish` asks each target for its processes
 separately and runs them one after another, continuing after a failure. It cannot hold every tag
@@ -33,17 +36,20 @@ from pants.engine.console import Console
 from pants.engine.fs import CreateDigest, Digest, FileContent, RemovePrefix, Workspace
 from pants.engine.goal import Goal, GoalSubsystem
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
-from pants.engine.target import Targets
+from pants.engine.addresses import Address, Addresses
+from pants.engine.target import Target, Targets
 from pants.option.option_types import BoolOption, StrOption
 from pants.util.strutil import help_text
 
+from shipyard.goals.release_charts import chart_records, look_up_charts, package_charts, plan_charts, push_charts
+from shipyard.publish.chart_plan import chart_preview_lines, image_stamps
 from shipyard.publish.errors import describe_registry_error
 from shipyard.publish.plan import Destination, ImagePlan, Outcome, key_tag, preview_lines, push_order, release_record, summary_table
 from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of
 from shipyard.registries import Registry, RegistryConfigError, parse_registries, select_registries
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
-    HelmChartMetadataField,
+    HelmChartRegistriesField,
     OciImageRegistriesField,
     OciImageRepositoryField,
     OciImageTagScopeField,
@@ -64,9 +70,11 @@ class ReleaseSubsystem(GoalSubsystem):
     name = "release"
     help = help_text(
         """
-        Publish `oci_image` targets to their registries (`[oci].registries`): each image is
-        looked up by its content key first and built and pushed only if a registry lacks it;
-        tags move last, only when every push of the run succeeded. Writes `dist/release.json`.
+        Publish `oci_image` and `helm_chart` targets to their registries (`[oci].registries`):
+        each image is looked up by its content key first and built and pushed only if a registry
+        lacks it; each chart is stamped with its images' digests, checked against Helm's render
+        and pushed if the registry lacks it; image tags move last, only when every push of the
+        run succeeded. Writes `dist/release.json`.
         """
     )
 
@@ -81,6 +89,10 @@ class ReleaseSubsystem(GoalSubsystem):
     branch_tag = StrOption(
         default="dev",
         help="The tag images built from the default branch get, e.g. `edge`.",
+    )
+    chart_path = StrOption(
+        default="charts",
+        help="The path under a registry's address that charts are pushed to: `oci://<address>/<chart path>/<chart name>:<version>`.",
     )
     record = StrOption(
         default="release.json",
@@ -112,40 +124,45 @@ async def release(
     subsystem: ReleaseSubsystem,
     oci: OciSubsystem,
 ) -> Release:
-    """Plan, (dry run,) build what is missing, push by key bases first, move tags, record."""
+    """Plan, (dry run,) build what is missing, package charts, push by key bases first, then
+    charts, move tags, record."""
     run = _Run(console, [], [])
     images = [t for t in targets if t.has_field(OciImageRegistriesField)]
-    for chart in (t for t in targets if t.has_field(HelmChartMetadataField)):
-        console.print_stderr(f"{chart.address.spec}: charts are not released by this goal yet (skipped)")
+    charts = [t for t in targets if t.has_field(HelmChartRegistriesField)]
     try:
         registries = parse_registries(oci.registries)
-        chosen = {
-            t.address: select_registries(
-                tuple(t[OciImageRegistriesField].value) if t[OciImageRegistriesField].value is not None else None,
-                tuple(oci.default_registries),
-                registries,
-                t.address.spec,
-            )
-            for t in images
-        }
+        chosen = _choose_registries([*images, *charts], oci, registries)
     except RegistryConfigError as e:
         console.print_stderr(f"release: {e}")
         return Release(exit_code=1)
-    if images and not registries:
+    if (images or charts) and not registries:
         console.print_stderr(
             "release: no registry is configured. Add one to pants.toml, e.g. `[oci.registries.local]` "
             'with `address = "127.0.0.1:5000"` and `insecure = true` (see `pants help oci`).'
         )
         return Release(exit_code=1)
-    for target in images:
+    for target in (*images, *charts):
         if not chosen[target.address]:
             console.print_stderr(f"{target.address.spec}: `registries=[]`: not released")
     images = [t for t in images if chosen[t.address]]
-    if not images:
-        console.print_stderr("release: no image to publish in these targets.")
+    charts = [t for t in charts if chosen[t.address]]
+    if not images and not charts:
+        console.print_stderr("release: no image or chart to publish in these targets.")
         return Release(exit_code=0)
 
     git = await Get(GitState, GitStateRequest())
+    planned_charts = await plan_charts(charts, chosen, git, subsystem.chart_path)
+    # The images the charts name join the run (stamp only) when the specs left them out.
+    listed = {t.address for t in images}
+    extra = [a for a in sorted(planned_charts.images) if a not in listed]
+    if extra:
+        extra_targets = await Get(Targets, Addresses(extra))
+        try:
+            chosen.update(_choose_registries(extra_targets, oci, registries))
+        except RegistryConfigError as e:
+            console.print_stderr(f"release: {e}")
+            return Release(exit_code=1)
+        images += [t for t in extra_targets if chosen[t.address]]
     keys = await MultiGet(Get(OciImageContentKey, OciImageContentKeyRequest(t.address)) for t in images)
     addresses = {t.address.spec: t.address for t in images}
     policy = TagPolicy(default_branch=subsystem.default_branch, branch_tag=subsystem.branch_tag)
@@ -162,6 +179,7 @@ async def release(
                 bases=tuple(b.spec for b in key.bases),
                 tags=image_tags(git, policy, scope),
                 destinations=tuple(Destination(r.alias, r.reference(repository)) for r in chosen[target.address]),
+                stamp_only=target.address not in listed,
             )
         )
     for plan in plans:
@@ -180,10 +198,7 @@ async def release(
             found[ref] = result.get("digest")
             found_platforms[ref] = result.get("platforms") or {}
     if run.failures:
-        for failure in run.failures:
-            console.print_stderr(f"release failed: {failure}")
-        console.print_stderr("Nothing was built or pushed, and no tag was moved.")
-        return Release(exit_code=1)
+        return _nothing_pushed(console, run.failures)
     plans = [
         replace(
             plan,
@@ -193,11 +208,23 @@ async def release(
         )
         for plan in plans
     ]
+    by_address = {p.address: p for p in plans}
 
     if subsystem.dry_run:
-        for line in preview_lines(plans):
+        for line in preview_lines([p for p in plans if not (p.stamp_only and p.present_everywhere)]):
             console.print_stdout(line)
-        return Release(exit_code=0)
+        # A chart whose images are all published already has its key: the registry can say
+        # whether it holds it. The others are stamped once their images are built.
+        published = {p.address: p.published_digest for p in plans if p.published_digest is not None}
+        ready = [c for c in planned_charts.plans if all(a in published for a in c.images)]
+        released, problems = await package_charts(replace(planned_charts, plans=tuple(ready)), by_address, published)
+        present, errors = await look_up_charts(ready, released, registries)
+        keys_of = {k: r.key for k, r in released.items()}
+        for line in chart_preview_lines(planned_charts.plans, keys_of, present):
+            console.print_stdout(line)
+        for problem in (*problems, *errors):
+            console.print_stderr(f"release would fail: {problem}")
+        return Release(exit_code=1 if problems or errors else 0)
 
     # Build what no registry has (repo bases are built first by the build rules themselves). An
     # image some registry already has is copied from there to the others, so that every registry
@@ -229,6 +256,18 @@ async def release(
     }
     platform_digests.update({p.address: dict(b.manifests) for p, b in zip(to_build, built_list)})
 
+    # Charts are stamped with the digests the registries will hold, packaged and checked before
+    # anything is pushed: a chart Helm refuses, or one deploying an unpinned image, stops the run.
+    digests_of = {p.address: p.published_digest for p in plans if p.published_digest is not None}
+    digests_of.update({p.address: b.index_digest for p, b in zip(to_build, built_list)})
+    for chart in planned_charts.plans:
+        run.progress(chart.name, f"{chart.alias}: stamping, packaging and checking")
+    released, problems = await package_charts(planned_charts, by_address, digests_of)
+    present, errors = await look_up_charts(planned_charts.plans, released, registries)
+    run.failures += [*problems, *errors]
+    if run.failures:
+        return _nothing_pushed(console, run.failures)
+
     # Push by content key, bases first; stop at the first failure.
     digests: dict[tuple[str, str], str] = {}  # (address, alias) → index digest in that registry
     for plan in push_order(plans):
@@ -245,33 +284,61 @@ async def release(
             if await _push(plan, d, registries[d.alias], layout, index_digest, run):
                 digests[(plan.address, d.alias)] = index_digest
 
+    chart_outcomes: list[Outcome] = []
+    if not run.failures:
+        chart_outcomes, chart_failures = await push_charts(
+            planned_charts.plans, released, present, registries, run.progress
+        )
+        run.failures += chart_failures
     if not run.failures:
         await _move_tags(plans, registries, digests, run)
 
     status = "failed" if run.failures else "succeeded"
+    stamps = {(c.address, c.alias): image_stamps(c, by_address, digests_of) for c in planned_charts.plans}
     record = release_record(
         plans,
         run.outcomes,
         platform_digests,
         {"commit": git.commit, "branch": git.branch, "tags_at_head": list(git.tags_at_head)},
         status,
+        chart_records(planned_charts.plans, released, chart_outcomes, stamps),
     )
     record_path = f"{dist_dir.relpath}/{subsystem.record}"
     workspace.write_digest(await Get(Digest, CreateDigest([FileContent(record_path, record.encode())])))
-    console.print_stdout(summary_table(run.outcomes))
+    console.print_stdout(summary_table([*run.outcomes, *chart_outcomes]))
     console.print_stdout(f"Release record: {record_path}")
     if run.failures:
         for failure in run.failures:
             console.print_stderr(f"release failed: {failure}")
         untagged = [f"{o.name}@{o.digest}" for o in run.outcomes if o.action == "pushed"]
+        untagged += [f"oci://{o.name}@{o.digest}" for o in chart_outcomes if o.action == "pushed"]
         if untagged:
-            console.print_stderr("Pushed but not tagged (no tag was moved; a re-run finds these by their key):")
+            console.print_stderr("Pushed but no image tag moved (a re-run finds these by their key):")
             for ref in untagged:
                 console.print_stderr(f"  {ref}")
         else:
             console.print_stderr("No tag was moved.")
         return Release(exit_code=1)
     return Release(exit_code=0)
+
+
+def _choose_registries(
+    targets: Iterable[Target], oci: OciSubsystem, registries: dict[str, Registry]
+) -> dict[Address, tuple[Registry, ...]]:
+    """Each image's or chart's registries: its `registries` field, else `[oci].default_registries`."""
+    chosen = {}
+    for t in targets:
+        field = t[OciImageRegistriesField] if t.has_field(OciImageRegistriesField) else t[HelmChartRegistriesField]
+        own = tuple(field.value) if field.value is not None else None
+        chosen[t.address] = select_registries(own, tuple(oci.default_registries), registries, t.address.spec)
+    return chosen
+
+
+def _nothing_pushed(console: Console, failures: list[str]) -> Release:
+    for failure in failures:
+        console.print_stderr(f"release failed: {failure}")
+    console.print_stderr("Nothing was pushed, and no tag was moved.")
+    return Release(exit_code=1)
 
 
 def _lookup_refs(registry: Registry, plans: list[ImagePlan]) -> list[str]:
@@ -325,10 +392,13 @@ def _pad(results: list[dict]) -> tuple[Optional[dict], Optional[dict]]:
 
 
 async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], digests: dict, run: _Run) -> None:
-    """Points every tag of every image at its index digest, one process per registry."""
+    """Points every tag of every image at its index digest, one process per registry (an image
+    only in the run for a chart's sake, and already published, keeps its tags)."""
     by_registry: dict[str, list[tuple[int, ImagePlan, Destination]]] = {}
     for i, o in enumerate(run.outcomes):
         plan = next(p for p in plans if p.address == o.address)
+        if plan.stamp_only and o.action == "present":
+            continue  # only named by a chart, and unchanged: its tags stay where they are
         dest = next(d for d in plan.destinations if d.alias == o.alias)
         by_registry.setdefault(o.alias, []).append((i, plan, dest))
     requests = []

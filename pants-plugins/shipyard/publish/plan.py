@@ -51,6 +51,8 @@ class ImagePlan:
     bases: tuple[str, ...]  # addresses of the repo base images it is built on
     tags: tuple[str, ...]
     destinations: tuple[Destination, ...]
+    # In the run only because a released chart names it: tagged only if it had to be pushed.
+    stamp_only: bool = False
 
     @property
     def present_everywhere(self) -> bool:
@@ -114,15 +116,15 @@ class Outcome:
 
 
 def summary_table(outcomes: Sequence[Outcome]) -> str:
-    """One row per image and registry."""
-    header = ("image", "registry", "action", "blobs sent", "bytes sent", "digest", "tags")
+    """One row per artifact (image or chart) and registry."""
+    header = ("artifact", "registry", "action", "blobs sent", "bytes sent", "digest", "tags")
     rows = [
         (
             o.name,
             o.alias,
             o.action,
-            f"{o.blobs_sent}/{o.blobs_total}" if o.action == "pushed" else "-",
-            str(o.bytes_sent) if o.action == "pushed" else "-",
+            f"{o.blobs_sent}/{o.blobs_total}" if o.action == "pushed" and o.blobs_total else "-",
+            str(o.bytes_sent) if o.action == "pushed" and o.blobs_total else "-",
             (o.digest or "-")[:19],
             ", ".join(o.tags) or "-",
         )
@@ -139,9 +141,11 @@ def release_record(
     platform_digests: dict[str, dict[str, str]],
     git: dict,
     status: str,
+    charts: Sequence[dict] = (),
 ) -> str:
     """The release record (JSON): every image of the run with its key, digests, tags and
-    registries, and whether it was pushed or already present, so a deploy can pin exactly it."""
+    registries, and whether it was pushed or already present, so a deploy can pin exactly it;
+    and every chart (`charts`, as `goals/release_charts.py` describes them)."""
     by_image: dict[str, list[Outcome]] = {}
     for o in outcomes:
         by_image.setdefault(o.address, []).append(o)
@@ -171,4 +175,5 @@ def release_record(
                 ],
             }
         )
-    return json.dumps({"status": status, "git": git, "images": images}, indent=2, sort_keys=True) + "\n"
+    document = {"status": status, "git": git, "images": images, "charts": list(charts)}
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

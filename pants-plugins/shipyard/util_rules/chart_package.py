@@ -49,11 +49,14 @@ _OUTPUT_DIR = "__helm_out"
 class ChartSourcesRequest:
     """The files Helm needs to package (or lint) the chart at `address`.
 
-    With `stamp`, the repo images named in values.yaml are built and their digests stamped in.
+    With `stamp`, the repo images named in values.yaml are built and their digests stamped in;
+    with `image_stamps` (image address → the reference to write, `<registry>/<repository>@sha256:…`),
+    those references are stamped instead and nothing is built (what `release` does).
     """
 
     address: Address
     stamp: bool
+    image_stamps: Optional[FrozenDict[Address, str]] = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,15 @@ async def _stamps(chart: ResolvedHelmChart) -> dict[str, str]:
     }
 
 
+def _given_stamps(chart: ResolvedHelmChart, image_stamps: Mapping[Address, str]) -> dict[str, str]:
+    """Written image name → the given reference, for each repo image named in a values file."""
+    return {
+        ImageRef.parse(ref.reference).name: image_stamps[ref.image]
+        for ref in chart.image_references
+        if ref.image is not None and ref.in_values and ref.image in image_stamps
+    }
+
+
 @rule(desc="Collect a Helm chart's files")
 async def chart_sources(request: ChartSourcesRequest) -> ChartSources:
     chart = await _resolve(request.address)
@@ -91,14 +103,18 @@ async def chart_sources(request: ChartSourcesRequest) -> ChartSources:
         Get(Address, LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
     )
     dependencies = await MultiGet(
-        Get(ChartSources, ChartSourcesRequest(a, request.stamp)) for a in dependency_addresses
+        Get(ChartSources, ChartSourcesRequest(a, request.stamp, request.image_stamps))
+        for a in dependency_addresses
     )
     helmignore = posixpath.join(chart.chart_dir, ".helmignore")
     contents, extra = await MultiGet(
         Get(DigestContents, PathGlobs(chart.packaged_files)),
         Get(DigestContents, PathGlobs([helmignore], glob_match_error_behavior=GlobMatchErrorBehavior.ignore)),
     )
-    stamps = await _stamps(chart) if request.stamp else {}
+    if request.image_stamps is not None:
+        stamps = _given_stamps(chart, request.image_stamps)
+    else:
+        stamps = await _stamps(chart) if request.stamp else {}
     values_path = posixpath.join(chart.chart_dir, "values.yaml")
     # A `file://` chart inside this one (`file://charts/sub`) comes from its own ChartSources,
     # stamped there.
@@ -121,7 +137,13 @@ async def chart_sources(request: ChartSourcesRequest) -> ChartSources:
 
 @dataclass(frozen=True)
 class HelmChartPackageRequest:
+    """Package the chart at `address`: by default stamped with this run's builds of its images and
+    versioned by its fields; `release` passes the references to stamp and the versions instead."""
+
     address: Address
+    image_stamps: Optional[FrozenDict[Address, str]] = None
+    version: Optional[str] = None
+    app_version: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,9 @@ class PackagedHelmChart:
     inferred_references: tuple[str, ...]
     rendered: FrozenDict[str, str]
     render_error: Optional[str]
+    inputs: Digest  # the (stamped) files Helm packaged: with the versions, they make the archive
+    version: Optional[str] = None  # the version and appVersion asked for (None: Chart.yaml's)
+    app_version: Optional[str] = None
 
     @property
     def rendered_images(self) -> tuple[RenderedImage, ...]:
@@ -175,7 +200,7 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
     wrapped = await Get(
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard package")
     )
-    sources = await Get(ChartSources, ChartSourcesRequest(request.address, stamp=True))
+    sources = await Get(ChartSources, ChartSourcesRequest(request.address, True, request.image_stamps))
     chart = sources.chart
     result = await Get(
         HelmDriverResult,
@@ -184,8 +209,8 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
             {
                 "chart_dir": chart.chart_dir or ".",
                 "dependency_update": bool(chart.local_dependencies),
-                "version": wrapped.target[HelmChartVersionField].value,
-                "app_version": wrapped.target[HelmChartAppVersionField].value,
+                "version": request.version or wrapped.target[HelmChartVersionField].value,
+                "app_version": request.app_version or wrapped.target[HelmChartAppVersionField].value,
                 "output_dir": _OUTPUT_DIR,
             },
             f"helm package {chart.chart_dir or '.'}",
@@ -207,6 +232,9 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
         inferred_references=sources.references,
         rendered=FrozenDict(rendered) if rendered else FrozenDict(),
         render_error=result.output.get("render_error"),
+        inputs=sources.digest,
+        version=request.version or wrapped.target[HelmChartVersionField].value,
+        app_version=request.app_version or wrapped.target[HelmChartAppVersionField].value,
     )
 
 

@@ -5,9 +5,11 @@ archive (for publish).
     Get(ChartPullResult, ChartPullRequest("oci://localhost:5000/charts/tinyolly:0.1.0", plain_http=True))
     Get(RenderedArchive, RenderArchiveRequest(archive))
 
-Credentials come from a file (JSON `{"username": "...", "password": "..."}`) that only the
-driver reads: its path reaches the Process through the environment, never its argv, its inputs
-or a log. Push and pull talk to a registry whose content changes, so they run once per Pants
+Credentials come either from the `[oci].registries` entry the request names (its
+`username_env`/`password_env` values, passed in the Process environment like the image pusher's,
+or its `docker_config`, which Helm's registry client reads itself), or from a file (JSON
+`{"username": "...", "password": "..."}`) that only the driver reads: its path reaches the
+Process through the environment. Never through argv, the Process inputs or a log. Push and pull talk to a registry whose content changes, so they run once per Pants
 run (never from the cache); rendering an archive is cached.
 """
 
@@ -23,6 +25,8 @@ from pants.util.frozendict import FrozenDict
 
 from shipyard.helm.messages import one_line
 from shipyard.helm.rendered_images import RenderedImage, rendered_images
+from shipyard.registries import Registry
+from shipyard.util_rules.registry_client import RegistryCredentials, RegistryCredentialsRequest
 from shipyard.util_rules.helm_tool import HelmDriverRequest, HelmDriverResult
 
 _CREDENTIALS_ENV = "SHIPYARD_HELM_REGISTRY_CREDENTIALS"
@@ -33,8 +37,14 @@ class ChartRegistryError(Exception):
     """Helm could not push, pull or render a chart archive; the message says which and why."""
 
 
-def _credentials(path: Optional[str]) -> tuple[dict, dict]:
-    """(request fields, Process environment) for an optional credentials file."""
+async def _credentials(path: Optional[str], registry: Optional[Registry]) -> tuple[dict, dict]:
+    """(request fields, Process environment) for a credentials file or a configured registry."""
+    if registry is not None:
+        if registry.docker_config:
+            return {"docker_config": registry.docker_config}, {}
+        credentials = await Get(RegistryCredentials, RegistryCredentialsRequest(registry))
+        if credentials.has_login:
+            return {"login_from_env": True}, dict(credentials.env)
     if not path:
         return {}, {}
     return {"credentials_env": _CREDENTIALS_ENV}, {_CREDENTIALS_ENV: path}
@@ -55,14 +65,16 @@ class ChartPushRequest:
     """Push the chart archive in `archive` (one `<name>-<version>.tgz` at the digest's root) to
     `oci_ref`, the repository root (`oci://host[:port]/path`; Helm appends `/<name>:<version>`).
 
-    `plain_http` talks HTTP (loopback registries); `credentials_file` is the absolute path of a
-    JSON file `{"username": ..., "password": ...}`, or None for an open registry.
+    `plain_http` talks HTTP (loopback registries); the credentials come from `registry` (the
+    `[oci].registries` entry pushed to) or `credentials_file`, the absolute path of a JSON file
+    `{"username": ..., "password": ...}`; neither for an open registry.
     """
 
     archive: Digest
     oci_ref: str
     plain_http: bool = False
     credentials_file: Optional[str] = None
+    registry: Optional[Registry] = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ class ChartPushResult:
 @rule(desc="Push a Helm chart to an OCI registry")
 async def push_chart(request: ChartPushRequest) -> ChartPushResult:
     filename = await _archive_name(request.archive)
-    fields, env = _credentials(request.credentials_file)
+    fields, env = await _credentials(request.credentials_file, request.registry)
     result = await Get(
         HelmDriverResult,
         HelmDriverRequest.create(
@@ -102,6 +114,7 @@ class ChartPullRequest:
     oci_ref: str
     plain_http: bool = False
     credentials_file: Optional[str] = None
+    registry: Optional[Registry] = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +128,7 @@ class ChartPullResult:
 
 @rule(desc="Pull a Helm chart from an OCI registry")
 async def pull_chart(request: ChartPullRequest) -> ChartPullResult:
-    fields, env = _credentials(request.credentials_file)
+    fields, env = await _credentials(request.credentials_file, request.registry)
     result = await Get(
         HelmDriverResult,
         HelmDriverRequest.create(

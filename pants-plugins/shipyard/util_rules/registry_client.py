@@ -18,6 +18,7 @@ from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, FileContent, MergeDigests, RemovePrefix
 from pants.engine.process import FallibleProcessResult, Process, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
+from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 
 from shipyard.registries import Registry
@@ -72,9 +73,29 @@ class RegistryResults:
         return json.loads(self.results_json)
 
 
-@rule(desc="Talk to a registry", level=LogLevel.DEBUG)
-async def run_registry_operations(request: RegistryOperations, builder: OciBuilder) -> RegistryResults:
-    """Runs the operations against one registry in one never-cached process (see module doc)."""
+@dataclass(frozen=True)
+class RegistryCredentialsRequest:
+    registry: Registry
+
+
+@dataclass(frozen=True)
+class RegistryCredentials:
+    """The environment a process talking to a registry gets for its credentials."""
+
+    env: FrozenDict[str, str]
+
+    @property
+    def has_login(self) -> bool:
+        """True when the username and password themselves are in `env`."""
+        return "SHIPYARD_REGISTRY_USERNAME" in self.env
+
+
+@rule(desc="Read a registry's credentials from the environment", level=LogLevel.DEBUG)
+async def registry_credentials(request: RegistryCredentialsRequest) -> RegistryCredentials:
+    """The environment a process talking to the registry gets for its credentials (module doc):
+    `SHIPYARD_REGISTRY_USERNAME`/`SHIPYARD_REGISTRY_PASSWORD` from the registry's `username_env`/
+    `password_env`, else what the default credential lookup reads. Raises
+    RegistryCredentialsError naming the variables when they are not set."""
     registry = request.registry
     names = (
         (registry.username_env, registry.password_env)
@@ -82,21 +103,32 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
         else _DEFAULT_AUTH_ENV
     )
     environment = await Get(EnvironmentVars, EnvironmentVarsRequest(names))
-    if registry.username_env and registry.password_env:
-        missing = [n for n in (registry.username_env, registry.password_env) if n not in environment]
-        if missing:
-            raise RegistryCredentialsError(
-                f"registry `{registry.alias}` ({registry.address}): its credentials come from the "
-                f"environment variables {registry.username_env} and {registry.password_env} "
-                f"(`[oci.registries]` in pants.toml), but {' and '.join(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} not set. Export them before running Pants."
-            )
-        env = {
-            "SHIPYARD_REGISTRY_USERNAME": environment[registry.username_env],
-            "SHIPYARD_REGISTRY_PASSWORD": environment[registry.password_env],
-        }
-    else:
-        env = dict(environment)
+    if not (registry.username_env and registry.password_env):
+        return RegistryCredentials(FrozenDict(environment))
+    missing = [n for n in (registry.username_env, registry.password_env) if n not in environment]
+    if missing:
+        raise RegistryCredentialsError(
+            f"registry `{registry.alias}` ({registry.address}): its credentials come from the "
+            f"environment variables {registry.username_env} and {registry.password_env} "
+            f"(`[oci.registries]` in pants.toml), but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not set. Export them before running Pants."
+        )
+    return RegistryCredentials(
+        FrozenDict(
+            {
+                "SHIPYARD_REGISTRY_USERNAME": environment[registry.username_env],
+                "SHIPYARD_REGISTRY_PASSWORD": environment[registry.password_env],
+            }
+        )
+    )
+
+
+@rule(desc="Talk to a registry", level=LogLevel.DEBUG)
+async def run_registry_operations(request: RegistryOperations, builder: OciBuilder) -> RegistryResults:
+    """Runs the operations against one registry in one never-cached process (see module doc)."""
+    registry = request.registry
+    credentials = await Get(RegistryCredentials, RegistryCredentialsRequest(registry))
+    env = dict(credentials.env)
 
     operations = []
     layouts = []
