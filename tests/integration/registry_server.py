@@ -95,13 +95,15 @@ class RegistryServer:
 
     def blob_uploads(self) -> int:
         """Blob uploads the registry completed so far (PUTs closing an upload session)."""
+        return len(self.blob_upload_repositories())
+
+    def blob_upload_repositories(self) -> list[str]:
+        """The repository of each blob upload the registry completed so far."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return len(
-            re.findall(
-                r'msg="response completed".*http\.request\.method=PUT http\.request\.remoteaddr=\S+ '
-                r'http\.request\.uri="/v2/\S+/blobs/uploads/.*http\.response\.status=201',
-                text,
-            )
+        return re.findall(
+            r'msg="response completed".*http\.request\.method=PUT http\.request\.remoteaddr=\S+ '
+            r'http\.request\.uri="/v2/(\S+)/blobs/uploads/.*http\.response\.status=201',
+            text,
         )
 
     def manifest_order(self) -> list[str]:

@@ -13,7 +13,6 @@ import ast
 import hashlib
 import json
 import os
-import re
 import subprocess
 import threading
 import uuid
@@ -22,8 +21,11 @@ from typing import Iterator
 
 import pytest
 
+from shipyard.helm.rendered_images import rendered_images
+from shipyard.image_ref import ImageRef
 from tests.e2e.conftest import PantsRepo, copy_repo, init_git
 from tests.integration.registry_server import KillingProxy, RegistryServer
+from tests.integration.test_helm_charts import helm_python, run_driver
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -34,6 +36,17 @@ IMAGES = {
     "apps/opamp-server:opamp-server": "tinyolly/opamp-server",
     "apps/webui:webui": "tinyolly/webui",
     "apps/demo:demo": "tinyolly/demo",
+}
+CHARTS = {
+    "charts/tinyolly:tinyolly": "tinyolly",
+    "charts/tinyolly-demos:tinyolly-demos": "tinyolly-demos",
+    "charts/common:common": "common",
+}
+# The repo images each chart's default render deploys.
+CHART_IMAGES = {
+    "charts/tinyolly:tinyolly": {"dockerfiles:ui", "dockerfiles:receiver", "apps/opamp-server:opamp-server", "apps/webui:webui"},
+    "charts/tinyolly-demos:tinyolly-demos": {"apps/demo:demo"},
+    "charts/common:common": set(),
 }
 USER = "ci-bot"
 PASSWORD = f"pw-{uuid.uuid4().hex}"  # unique per run: found anywhere, it came from this run
@@ -56,6 +69,18 @@ class Setup:
 
     def uploads(self) -> int:
         return self.plain.blob_uploads() + self.auth.blob_uploads()
+
+    def image_uploads(self) -> int:
+        """Blob uploads to image repositories (not to the charts' ones)."""
+        repositories = self.plain.blob_upload_repositories() + self.auth.blob_upload_repositories()
+        return sum("charts/" not in r for r in repositories)
+
+    def chart_tags(self) -> dict[tuple[str, str], set[str]]:
+        return {
+            (alias, f"{prefix}charts/{name}"): server.tags(f"{prefix}charts/{name}")
+            for alias, (server, prefix) in self.registries().items()
+            for name in CHARTS.values()
+        }
 
     def sha(self) -> str:
         return self.repo.git("rev-parse", "HEAD").strip()
@@ -127,6 +152,39 @@ def test_release_publishes_every_image_with_both_platforms_and_exactly_the_expec
     order = setup.auth.manifest_order()
     for app in ("team/tinyolly/ui", "team/tinyolly/receiver"):
         assert order.index("team/tinyolly/python-base") < order.index(app)
+    # Charts after every image.
+    assert max(order.index(f"team/{r}") for r in IMAGES.values()) < min(order.index(f"team/charts/{c}") for c in CHARTS.values())
+
+
+def test_charts_are_pushed_to_every_registry_stamped_with_the_digests_in_that_registry(setup: Setup, tmp_path: Path) -> None:
+    record = setup.record()
+    digests = {image["address"]: image["index_digest"] for image in record["images"]}
+    charts = {(c["address"], c["registry"]): c for c in record["charts"]}
+    assert set(charts) == {(address, alias) for address in CHARTS for alias in setup.registries()}
+    for (address, alias), chart in charts.items():
+        server, prefix = setup.registries()[alias]
+        name = f"{prefix}charts/{CHARTS[address]}"
+        assert chart["status"] == "pushed"
+        assert server.tags(name) == {"0.1.0", f"inputs-{chart['key']}"}, (alias, name)
+        for tag in ("0.1.0", f"inputs-{chart['key']}"):
+            assert "sha256:" + hashlib.sha256(server.manifest(name, tag)).hexdigest() == chart["digest"]
+        assert set(chart["images"]) == CHART_IMAGES[address]
+
+    # Pull each chart from the plain registry and render it with Helm's SDK: every repo image it
+    # deploys names, in that registry, the digest published for it.
+    python = helm_python()
+    for address, name in CHARTS.items():
+        reference = f"oci://{setup.proxy.address}/charts/{name}:0.1.0"
+        pulled = run_driver(python, tmp_path, {"command": "pull", "reference": reference, "plain_http": True, "output_dir": name})
+        rendered = run_driver(python, tmp_path / name, {"command": "render", "archive": pulled["archive"]})["rendered"]
+        ours = {}
+        for image in rendered_images(rendered):
+            ref = ImageRef.parse(image.reference)
+            owner = next((a for a, r in IMAGES.items() if ref.repository.endswith(r)), None)
+            if owner is not None:
+                assert ref.registry == setup.proxy.address, image
+                ours.setdefault(owner, set()).add(ref.digest)
+        assert ours == {a: {digests[a]} for a in CHART_IMAGES[address]}, name
 
 
 def test_second_release_builds_nothing_and_pushes_no_blob(setup: Setup) -> None:
@@ -137,6 +195,28 @@ def test_second_release_builds_nothing_and_pushes_no_blob(setup: Setup) -> None:
     assert "Building " not in result.stderr  # no builder process ran either
     statuses = {r["status"] for image in setup.record()["images"] for r in image["registries"]}
     assert statuses == {"present"}
+    assert {c["status"] for c in setup.record()["charts"]} == {"present"}
+
+
+def test_a_chart_deploying_an_unpinned_image_is_refused_before_anything_is_pushed(setup: Setup) -> None:
+    template = setup.repo.root / "charts/tinyolly-demos/templates/frontend.yaml"
+    original = template.read_text()
+    # A sidecar written literally in the template: values stamping cannot reach it.
+    sidecar = "        - name: sidecar\n          image: tinyolly/ui:latest\n"
+    marker = "      containers:\n"
+    assert marker in original
+    template.write_text(original.replace(marker, marker + sidecar, 1))
+    uploads, tags = setup.uploads(), all_tags(setup)
+    try:
+        result = setup.release("::", check=False)
+    finally:
+        template.write_text(original)
+    assert result.returncode != 0
+    failures = [l for l in result.stderr.splitlines() if l.startswith("release failed:")]
+    assert failures and all("charts/tinyolly-demos/templates/frontend.yaml:" in f for f in failures), result.stderr
+    assert "tinyolly/ui:latest" in failures[0] and "values.yaml" in failures[0]
+    assert "Nothing was pushed" in result.stderr and "Traceback" not in result.stderr
+    assert setup.uploads() == uploads and all_tags(setup) == tags
 
 
 def add_tiny_image(setup: Setup, text: str) -> None:
@@ -237,11 +317,51 @@ def test_unset_credential_variables_are_named(setup: Setup) -> None:
 
 def test_version_tag_moves_semver_tags_and_latest(setup: Setup) -> None:
     setup.repo.git("tag", "v1.2.0")
-    uploads = setup.uploads()
+    uploads = setup.image_uploads()
     setup.release("::")
-    assert setup.uploads() == uploads
+    assert setup.image_uploads() == uploads
     for (alias, name), tags in all_tags(setup).items():
         assert {"v1.2.0", "v1.2", "v1", "latest"} <= tags, (alias, name)
+    # Charts are published as the version without the `v`, besides the Chart.yaml one.
+    for (alias, name), tags in setup.chart_tags().items():
+        assert {"0.1.0", "1.2.0"} <= tags, (alias, name)
+    assert {c["version"] for c in setup.record()["charts"]} == {"1.2.0"}
+
+
+def test_changed_since_publishes_exactly_what_a_change_affects(setup: Setup) -> None:
+    """An app edit republishes that app and the chart deploying it; the chart's other images are
+    stamped from the registry and keep their tags; a README edit publishes nothing."""
+    before_tags, before_charts = all_tags(setup), setup.chart_tags()
+    setup.repo.write("apps/webui/src/render.ts", (setup.repo.root / "apps/webui/src/render.ts").read_text() + "\n// edited\n")
+    setup.repo.git("commit", "-qam", "webui: edit")
+    sha7 = setup.sha()[:7]
+    runner = PantsRepo(setup.repo.root, setup.repo.env)
+    runner.run("--changed-since=HEAD~1", "release")
+    record = setup.record()
+    pushed = {i["address"] for i in record["images"] if {r["status"] for r in i["registries"]} == {"pushed"}}
+    assert pushed == {"apps/webui:webui"}
+    # The chart's other images joined the run only to stamp it: present, and not retagged.
+    assert {i["address"] for i in record["images"]} == CHART_IMAGES["charts/tinyolly:tinyolly"]
+    assert {(c["address"], c["status"]) for c in record["charts"]} == {("charts/tinyolly:tinyolly", "pushed")}
+    webui = next(i for i in record["images"] if i["address"] == "apps/webui:webui")
+    for (alias, name), tags in all_tags(setup).items():
+        if name.endswith("tinyolly/webui"):
+            assert f"sha-{sha7}" in tags and "dev" in tags
+        else:
+            assert tags == before_tags[(alias, name)], (alias, name)
+    for chart in record["charts"]:
+        assert chart["images"]["apps/webui:webui"].endswith(webui["index_digest"])
+    after_charts = setup.chart_tags()
+    assert {k for k in after_charts if after_charts[k] != before_charts[k]} == {
+        (alias, f"{prefix}charts/tinyolly") for alias, (_, prefix) in setup.registries().items()
+    }
+
+    uploads = setup.uploads()
+    setup.repo.write("README.md", (setup.repo.root / "README.md").read_text() + "\nEdited.\n")
+    setup.repo.git("commit", "-qam", "docs: edit")
+    result = runner.run("--changed-since=HEAD~1", "release")
+    assert "no image or chart to publish" in result.stderr
+    assert setup.uploads() == uploads
 
 
 def test_a_new_registry_gets_the_published_digests_without_a_build(setup: Setup, tmp_path: Path) -> None:
