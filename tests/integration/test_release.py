@@ -336,8 +336,17 @@ def test_changed_since_publishes_exactly_what_a_change_affects(setup: Setup) -> 
     setup.repo.git("commit", "-qam", "webui: edit")
     sha7 = setup.sha()[:7]
     runner = PantsRepo(setup.repo.root, setup.repo.env)
+    # Why webui is rebuilt, answered by the registry: the inputs record stored with the digest
+    # its `dev` tag names, diffed with the new key's inputs, names exactly the edited file.
+    published = "sha256:" + hashlib.sha256(setup.plain.manifest("tinyolly/webui", "dev")).hexdigest()
+    preview = runner.run("--changed-since=HEAD~1", "release", "--dry-run").stdout.splitlines()
+    why = preview.index(f"  why: its inputs differ from {setup.proxy.address}/tinyolly/webui@{published}'s:")
+    assert preview[why - 1] == "apps/webui:webui: would be built"
+    assert [l for l in preview[why + 1 :] if l.startswith("    ")] == ["    file changed: apps/webui/src/render.ts"]
     runner.run("--changed-since=HEAD~1", "release")
     record = setup.record()
+    webui_why = next(i for i in record["images"] if i["address"] == "apps/webui:webui")["why"]
+    assert webui_why["changes"] == ["file changed: apps/webui/src/render.ts"]
     pushed = {i["address"] for i in record["images"] if {r["status"] for r in i["registries"]} == {"pushed"}}
     assert pushed == {"apps/webui:webui"}
     # The chart's other images joined the run only to stamp it: present, and not retagged.
@@ -386,7 +395,10 @@ def test_a_new_registry_gets_the_published_digests_without_a_build(setup: Setup,
 
 
 def test_password_appears_in_no_log_argv_dist_or_cache(setup: Setup) -> None:
-    add_tiny_image(setup, "hello 2\n")  # something to push, through the auth registry too
+    # Something to push, through the auth registry too: an image, and a chart (pushed by Helm).
+    values = setup.repo.root / "charts/tinyolly-demos/values.yaml"
+    values.write_text(values.read_text().replace("replicas: 1", "replicas: 2", 1))
+    add_tiny_image(setup, "hello 2\n")
     cmdlines: set[bytes] = set()
     done = threading.Event()
 
@@ -408,6 +420,8 @@ def test_password_appears_in_no_log_argv_dist_or_cache(setup: Setup) -> None:
         thread.join()
     assert any(b"skopeo" in c for c in cmdlines), "no push was captured"
     assert any(b"skopeo" in c and b"copy" in c for c in cmdlines)
+    demos = [c for c in setup.record()["charts"] if c["chart"] == "tinyolly-demos"]
+    assert {c["registry"]: c["status"] for c in demos} == {"plain": "pushed", "auth": "pushed"}
     secret = PASSWORD.encode()
     assert secret not in (result.stdout + result.stderr).encode()
     assert not [c for c in cmdlines if secret in c]

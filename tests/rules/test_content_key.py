@@ -4,6 +4,7 @@ build args, target stage, platforms, the bases), and not for edits a build does 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -13,7 +14,9 @@ from pants.engine.addresses import Address
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from shipyard import register
+from shipyard.publish.key_diff import key_changes
 from shipyard.util_rules.image_build import OciImageContentKey, OciImageContentKeyRequest
+from shipyard.util_rules.key_inputs import ImageKeyInputs, ImageKeyInputsRequest
 
 DOCKERFILE = "FROM scratch\nARG DIR=app\nCOPY ${DIR}/ /srv/\n"
 BASE_DOCKERFILE = "FROM scratch\nCOPY base.txt /base.txt\n"
@@ -35,7 +38,11 @@ FILES = {
 @pytest.fixture
 def rule_runner() -> RuleRunner:
     return RuleRunner(
-        rules=[*register.rules(), QueryRule(OciImageContentKey, [OciImageContentKeyRequest])],
+        rules=[
+            *register.rules(),
+            QueryRule(OciImageContentKey, [OciImageContentKeyRequest]),
+            QueryRule(ImageKeyInputs, [ImageKeyInputsRequest]),
+        ],
         target_types=[*register.target_types(), FilesGeneratorTarget, FileTarget],
     )
 
@@ -87,3 +94,42 @@ def test_key_changes_exactly_when_the_build_inputs_do(
         Path(rule_runner.build_root, name).unlink()
     after = key(rule_runner, files, address, options)
     assert (before != after) == changes_key
+
+
+def inputs(rule_runner: RuleRunner, files: dict, address: Address, options: tuple = ()) -> dict:
+    rule_runner.write_files(files)
+    rule_runner.set_options(["--oci-platforms=['linux/amd64', 'linux/arm64']", *options], env_inherit={"PATH"})
+    return json.loads(rule_runner.request(ImageKeyInputs, [ImageKeyInputsRequest(address)]).document)
+
+
+@pytest.mark.parametrize(
+    "change, address, options, expected",
+    [
+        pytest.param(edit("app/a.txt", "a2"), IMG, (), ["file changed: app/a.txt"], id="copied-file-edited"),
+        pytest.param(edit("app/new.txt", "n"), IMG, (), ["file added: app/new.txt"], id="copied-dir-gains-file"),
+        pytest.param(without("app/b.txt"), IMG, (), ["file removed: app/b.txt"], id="copied-file-deleted"),
+        pytest.param(
+            edit("Dockerfile", DOCKERFILE.replace("DIR=app", "DIR=other")),
+            IMG,
+            (),
+            ["file removed: app/a.txt", "file removed: app/b.txt", "file added: other/c.txt", "Dockerfile:2: `ARG DIR=app` → `ARG DIR=other`"],
+            id="arg-default-changed",
+        ),
+        pytest.param(
+            edit("BUILD", FILES["BUILD"].replace('repository="acme/img"', 'repository="acme/img", build_args={"DIR": "app"}')),
+            IMG, (), ["build arg DIR added: app"], id="build-arg-set",
+        ),
+        pytest.param(lambda f: f, IMG, ("--oci-platforms=['linux/amd64']",), ["platform linux/arm64 removed"], id="platforms-changed"),
+        pytest.param(edit("base/base.txt", "base2"), CHILD, (), ["repo base base:base changed (its own inputs did)"], id="repo-base-content-changed"),
+    ],
+)
+def test_the_key_inputs_diff_names_exactly_the_change(
+    rule_runner: RuleRunner, change, address: Address, options: tuple, expected: list[str]
+) -> None:
+    before = inputs(rule_runner, FILES, address)
+    files = change(dict(FILES))
+    for name in set(FILES) - set(files):
+        Path(rule_runner.build_root, name).unlink()
+    after = inputs(rule_runner, files, address, options)
+    assert after["key"] == key(rule_runner, files, address, options)  # the record of that very key
+    assert key_changes(before, after) == expected

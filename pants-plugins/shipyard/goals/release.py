@@ -41,9 +41,11 @@ from pants.engine.target import Target, Targets
 from pants.option.option_types import BoolOption, StrOption
 from pants.util.strutil import help_text
 
+from shipyard.goals.release_why import explain_rebuilds, explanation_lines, inputs_artifact_layout, key_inputs
 from shipyard.goals.release_charts import chart_records, look_up_charts, package_charts, plan_charts, push_charts
 from shipyard.publish.chart_plan import chart_preview_lines, image_stamps
 from shipyard.publish.errors import describe_registry_error
+from shipyard.publish.inputs_artifact import artifact_tag
 from shipyard.publish.plan import Destination, ImagePlan, Outcome, key_tag, preview_lines, push_order, release_record, summary_table
 from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of
 from shipyard.registries import Registry, RegistryConfigError, parse_registries, select_registries
@@ -89,6 +91,17 @@ class ReleaseSubsystem(GoalSubsystem):
     branch_tag = StrOption(
         default="dev",
         help="The tag images built from the default branch get, e.g. `edge`.",
+    )
+    compare_tag = StrOption(
+        default=None,
+        help=help_text(
+            """
+            The tag an image about to be rebuilt is compared with, to say why: the registry's
+            record of the inputs of the digest this tag names is diffed with the inputs of the
+            new key (files added, removed or changed, Dockerfile lines, build args, base digests).
+            Default: the branch tag (`--release-branch-tag`).
+            """
+        ),
     )
     chart_path = StrOption(
         default="charts",
@@ -210,9 +223,19 @@ async def release(
     ]
     by_address = {p.address: p for p in plans}
 
+    to_build = [p for p in plans if p.published_digest is None]
+    to_fetch = [p for p in plans if p.published_digest is not None and not p.present_everywhere]
+    inputs = await key_inputs([*to_build, *to_fetch], addresses)
+    compare_tag = subsystem.compare_tag or subsystem.branch_tag
+    why = await explain_rebuilds(to_build, inputs, registries, compare_tag)
+
     if subsystem.dry_run:
         for line in preview_lines([p for p in plans if not (p.stamp_only and p.present_everywhere)]):
             console.print_stdout(line)
+        for plan in push_order(to_build):
+            console.print_stdout(f"{plan.address}: would be built")
+            for line in explanation_lines(why[plan.address]):
+                console.print_stdout(f"  {line}")
         # A chart whose images are all published already has its key: the registry can say
         # whether it holds it. The others are stamped once their images are built.
         published = {p.address: p.published_digest for p in plans if p.published_digest is not None}
@@ -229,10 +252,10 @@ async def release(
     # Build what no registry has (repo bases are built first by the build rules themselves). An
     # image some registry already has is copied from there to the others, so that every registry
     # holds the same digest.
-    to_build = [p for p in plans if p.published_digest is None]
-    to_fetch = [p for p in plans if p.published_digest is not None and not p.present_everywhere]
     for plan in to_build:
         run.progress(plan.repository, "building")
+        for line in explanation_lines(why[plan.address]):
+            run.progress(plan.repository, f"  {line}")
     for plan in to_fetch:
         source = next(d for d in plan.destinations if d.present)
         run.progress(plan.repository, f"fetching {source.name}@{plan.published_digest} to copy to the other registries")
@@ -244,6 +267,8 @@ async def release(
     for plan, fetched in zip(to_fetch, fetched_list):
         source = next(d for d in plan.destinations if d.present)
         error = next((r["error"] for r in fetched.results if "error" in r), None)
+        if any(r.get("present") is False for r in fetched.results):
+            error = f"manifest unknown: {source.name}@{plan.published_digest} is gone from the registry"
         if error is not None or fetched.fetched is None:
             run.failures.append(describe_registry_error(registries[source.alias], f"fetching {source.name}@{plan.published_digest}", error or "no layout"))
             continue
@@ -281,7 +306,8 @@ async def release(
                 run.outcomes.append(Outcome(plan.address, d.alias, d.name, "not-pushed"))
                 continue
             layout, index_digest = sources[plan.address]
-            if await _push(plan, d, registries[d.alias], layout, index_digest, run):
+            record_layout = await inputs_artifact_layout(inputs[plan.address])
+            if await _push(plan, d, registries[d.alias], layout, index_digest, record_layout, run):
                 digests[(plan.address, d.alias)] = index_digest
 
     chart_outcomes: list[Outcome] = []
@@ -302,6 +328,7 @@ async def release(
         {"commit": git.commit, "branch": git.branch, "tags_at_head": list(git.tags_at_head)},
         status,
         chart_records(planned_charts.plans, released, chart_outcomes, stamps),
+        {a: {"compared_with": e.compared_with, "changes": list(e.changes), "note": e.note} for a, e in why.items()},
     )
     record_path = f"{dist_dir.relpath}/{subsystem.record}"
     workspace.write_digest(await Get(Digest, CreateDigest([FileContent(record_path, record.encode())])))
@@ -351,18 +378,26 @@ def _lookup_request(registry: Registry, plans: list[ImagePlan]) -> RegistryOpera
 
 
 async def _push(
-    plan: ImagePlan, d: Destination, registry: Registry, layout: Digest, index_digest: str, run: _Run
+    plan: ImagePlan,
+    d: Destination,
+    registry: Registry,
+    layout: Digest,
+    index_digest: str,
+    record_layout: Digest,
+    run: _Run,
 ) -> bool:
-    """Pushes one image to one registry under its key tag and checks the registry now names the
-    index digest pushed; records the outcome. True if it succeeded."""
+    """Pushes one image to one registry under its key tag, checks the registry now names the
+    index digest pushed, and stores its key-inputs record next to it (`goals/release_why.py`);
+    records the outcome. True if it succeeded."""
     ref = f"{d.name}:{key_tag(plan.key)}"
     run.progress(plan.repository, f"{d.alias}: pushing {ref}")
+    operations = (Copy(ref, layout=layout), Inspect(ref), Copy(f"{d.name}:{artifact_tag(index_digest)}", layout=record_layout))
     results = await Get(
         RegistryResults,
-        RegistryOperations(registry, (Copy(ref, layout=layout), Inspect(ref)), f"Push {plan.repository} to {d.alias}"),
+        RegistryOperations(registry, operations, f"Push {plan.repository} to {d.alias}"),
     )
-    push, check = _pad(results.results)
-    error = (push or {}).get("error") or (check or {}).get("error")
+    push, check, stored = _pad(results.results)
+    error = (push or {}).get("error") or (check or {}).get("error") or (stored or {}).get("error")
     if error is None and (check or {}).get("digest") != index_digest:
         error = f"the registry holds {(check or {}).get('digest')} under {ref}, not the pushed {index_digest}"
     if error is not None:
@@ -386,9 +421,10 @@ def _fetch_request(plan: ImagePlan, registries: dict[str, Registry]) -> Registry
     )
 
 
-def _pad(results: list[dict]) -> tuple[Optional[dict], Optional[dict]]:
-    """(push result, check result); the pusher stops after an error, so the check may be missing."""
-    return (results[0] if results else None, results[1] if len(results) > 1 else None)
+def _pad(results: list[dict]) -> tuple[Optional[dict], Optional[dict], Optional[dict]]:
+    """(push, check, record) results; the pusher stops after an error, so some may be missing."""
+    padded = [*results[:3], None, None, None]
+    return padded[0], padded[1], padded[2]
 
 
 async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], digests: dict, run: _Run) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 KEY_TAG_PREFIX = "inputs-"
 
@@ -142,10 +142,12 @@ def release_record(
     git: dict,
     status: str,
     charts: Sequence[dict] = (),
+    why: Optional[Mapping[str, dict]] = None,
 ) -> str:
     """The release record (JSON): every image of the run with its key, digests, tags and
     registries, and whether it was pushed or already present, so a deploy can pin exactly it;
-    and every chart (`charts`, as `goals/release_charts.py` describes them)."""
+    and every chart (`charts`, as `goals/release_charts.py` describes them). `why` holds, per
+    rebuilt image, why its key differs from the published one (`goals/release_why.py`)."""
     by_image: dict[str, list[Outcome]] = {}
     for o in outcomes:
         by_image.setdefault(o.address, []).append(o)
@@ -161,6 +163,7 @@ def release_record(
                 "index_digest": digest,
                 "platforms": platform_digests.get(plan.address, {p: None for p in plan.platforms}),
                 "tags": list(plan.tags),
+                **({"why": (why or {})[plan.address]} if plan.address in (why or {}) else {}),
                 "registries": [
                     {
                         "alias": o.alias,

@@ -9,7 +9,9 @@ is plain HTTP, and the operations:
   per-platform manifests), or `{"present": false}` when the registry does not know it;
 * `{"op": "copy", "src": "oci:layout" | "docker://...", "dest": "docker://host/repo:tag" | "oci:dir"}` →
   `{"ok": true, "blobs_sent": N, "blobs_skipped": M, "bytes_sent": B}`; skopeo asks the registry for each blob
-  first and sends only the missing ones.
+  first and sends only the missing ones;
+* `{"op": "fetch", "src": "docker://host/repo:tag", "dest": "oci:dir"}` → like copy, but a source
+  the registry does not know gives `{"present": false}` instead of an error.
 
 A failure gives `{"error": "<skopeo's last lines>"}` and stops the remaining operations.
 
@@ -137,6 +139,13 @@ class Registry:
         return {"ok": True, **counts}
 
 
+    def fetch(self, src: str, dest: str) -> dict:
+        result = self.copy(src, dest)
+        if "error" in result and any(marker in result["error"] for marker in _ABSENT):
+            return {"present": False}
+        return result
+
+
 def main(argv: Sequence[str]) -> int:
     with open(argv[1]) as f:
         request = json.load(f)
@@ -145,6 +154,8 @@ def main(argv: Sequence[str]) -> int:
         for operation in request["operations"]:
             if operation["op"] == "inspect":
                 result = registry.inspect(operation["ref"])
+            elif operation["op"] == "fetch":
+                result = registry.fetch(operation["src"], operation["dest"])
             else:
                 result = registry.copy(operation["src"], operation["dest"])
             results.append(result)

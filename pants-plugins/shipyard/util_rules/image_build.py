@@ -199,10 +199,12 @@ class PlatformBuildInputs:
     dockerfile_path: str
     dockerfile_text: str
     content_key: str
+    key_document: str  # the JSON `content_key` hashes (`key_document`)
+    context_dir: str  # the build context, from the build root ("" for the root)
 
 
-def content_key(request_json: dict, dockerfile: str, context_fingerprint: str, driver: bytes, base_keys: list[str]) -> str:
-    """The sha256 naming a build by its inputs (host paths of executables left out)."""
+def key_document(request_json: dict, dockerfile: str, context_fingerprint: str, driver: bytes, base_keys: list[str]) -> str:
+    """What a build's content key hashes, as JSON (host paths of executables left out)."""
     document = {
         "request": {k: v for k, v in request_json.items() if k != "executables"},
         "dockerfile": hashlib.sha256(encode_lossless(dockerfile)).hexdigest(),
@@ -210,7 +212,12 @@ def content_key(request_json: dict, dockerfile: str, context_fingerprint: str, d
         "driver": hashlib.sha256(driver).hexdigest(),
         "repo_bases": base_keys,
     }
-    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+    return json.dumps(document, sort_keys=True)
+
+
+def content_key(document: str) -> str:
+    """The sha256 naming a build by its inputs: the hash of its `key_document`."""
+    return hashlib.sha256(document.encode()).hexdigest()
 
 
 @rule(desc="Resolve the inputs of one platform of an OCI image", level=LogLevel.DEBUG)
@@ -300,6 +307,9 @@ async def platform_build_inputs(
         ),
     )
     prefixed_context = await Get(Digest, AddPrefix(context, "context"))
+    document = key_document(
+        request_json, rewritten, context.fingerprint, driver_source, [b.content_key for b in base_inputs]
+    )
     return PlatformBuildInputs(
         address=request.address,
         platform=platform,
@@ -307,9 +317,9 @@ async def platform_build_inputs(
         repo_bases=tuple(repo_bases.values()),
         dockerfile_path=resolution.dockerfile_path,
         dockerfile_text=text,
-        content_key=content_key(
-            request_json, rewritten, context.fingerprint, driver_source, [b.content_key for b in base_inputs]
-        ),
+        content_key=content_key(document),
+        key_document=document,
+        context_dir=resolution.context_dir,
     )
 
 

@@ -49,7 +49,8 @@ class Copy:
 @dataclass(frozen=True)
 class Fetch:
     """Copy `ref` (every platform) from the registry into an OCI layout: `RegistryResults.fetched`
-    holds it under `<index of this operation>/`."""
+    holds it under `<index of this operation>/`; its result is `{"present": false}` when the
+    registry does not know `ref`."""
 
     ref: str
 
@@ -136,7 +137,7 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
         if isinstance(op, Inspect):
             operations.append({"op": "inspect", "ref": op.ref})
         elif isinstance(op, Fetch):
-            operations.append({"op": "copy", "src": f"docker://{op.ref}", "dest": f"oci:{_FETCHED}/{i}"})
+            operations.append({"op": "fetch", "src": f"docker://{op.ref}", "dest": f"oci:{_FETCHED}/{i}"})
         elif op.layout is not None:
             operations.append({"op": "copy", "src": f"oci:{_SANDBOX}/layouts/{i}", "dest": f"docker://{op.dest}"})
             layouts.append(Get(Digest, AddPrefix(op.layout, f"{_SANDBOX}/layouts/{i}")))
