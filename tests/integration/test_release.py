@@ -140,9 +140,13 @@ def test_release_publishes_every_image_with_both_platforms_and_exactly_the_expec
     for address, repository in IMAGES.items():
         image = by_address[address]
         expected = {"dev", f"sha-{sha7}", f"inputs-{image['key']}"}
+        # Besides, the record of the image's key inputs, named after its digest.
+        record_tag = image["index_digest"].replace(":", "-") + ".inputs"
         for alias, (server, prefix) in setup.registries().items():
             name = prefix + repository
-            assert server.tags(name) == expected, (alias, name)
+            assert server.tags(name) == expected | {record_tag}, (alias, name)
+            inputs = json.loads(server.manifest(name, record_tag))
+            assert inputs["artifactType"] == "application/vnd.shipyard.key-inputs.v1+json"
             digests = {"sha256:" + hashlib.sha256(server.manifest(name, t)).hexdigest() for t in expected}
             assert digests == {image["index_digest"]}, (alias, name, "every tag names the same index")
             assert index_platforms(server.manifest(name, "dev")) == {("linux", "amd64"), ("linux", "arm64")}
