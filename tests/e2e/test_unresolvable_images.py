@@ -42,3 +42,23 @@ def test_image_whose_copy_source_moved_away_is_reported_and_the_others_go_on(pan
     package = pants_repo.run("package", "apps/webui:webui", check=False)
     assert package.returncode != 0
     assert "COPY source 'public/' was not found" in package.stderr
+
+
+def test_oci_peek_shows_every_other_target_when_one_cannot_be_resolved(pants_repo: PantsRepo) -> None:
+    dockerfile = pants_repo.root / "apps/demo/Dockerfile"
+    original = dockerfile.read_text()
+    dockerfile.write_text("FROM\n" + original)  # Docker: FROM requires an argument
+    try:
+        result = pants_repo.run("oci-peek", "::", check=False)
+    finally:
+        dockerfile.write_text(original)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Engine traceback" not in result.stderr
+    entries = {e["address"]: e for e in json.loads(result.stdout)}
+    assert set(entries["apps/demo:demo"]) == {"address", "error"}
+    assert "apps/demo/Dockerfile:1" in entries["apps/demo:demo"]["error"]
+    assert "apps/demo:demo: apps/demo/Dockerfile:1" in result.stderr
+    # Every other image and chart is shown in full.
+    assert {"apps/webui:webui", "dockerfiles:ui", "dockerfiles:python-base", "charts/tinyolly:tinyolly"} <= set(entries)
+    assert entries["apps/webui:webui"]["copied_files"]
+    assert entries["charts/tinyolly:tinyolly"]["images"]

@@ -13,13 +13,19 @@ from typing import Any, Iterable
 from pants.engine.console import Console
 from pants.engine.goal import Goal, GoalSubsystem, Outputting
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
-from pants.engine.target import Targets
+from pants.engine.addresses import Address
+from pants.engine.target import Target, Targets
 from pants.option.option_types import BoolOption
 
 from shipyard.target_types import OciImageAliasesField, OciImageRepositoryField
 from shipyard.goals.oci_peek_facts import chart_facts, image_facts
 from shipyard.subsystems.oci import OciSubsystem
-from shipyard.util_rules.chart_resolution import HelmChartFieldSet, ResolvedHelmChart
+from shipyard.dependency_inference.chart_dependencies import ChartDependencyCycleError, MissingChartDependencyError
+from shipyard.dependency_inference.image_dependencies import BaseImageCycleError
+from shipyard.util_rules.chart_resolution import HelmChartFieldSet, InvalidChartError, ResolvedHelmChart
+from shipyard.util_rules.dockerfile_resolution import InvalidDockerfileError
+from shipyard.util_rules.file_owners import UnownedFilesError
+from shipyard.util_rules.repositories import AmbiguousImageReferenceError
 from shipyard.util_rules.image_resolution import OciImageFieldSet, ResolvedOciImage
 
 
@@ -29,7 +35,9 @@ class OciPeekSubsystem(Outputting, GoalSubsystem):
         "Show, as JSON, what each `oci_image` and `helm_chart` is built from: copied files with the "
         "Dockerfile line copying them, stages, build args, base images (the repo's and external "
         "ones, with digests per platform under `--oci-peek-resolve`), registries, the content key, "
-        "chart dependencies, and the images named in values and templates with their file and line."
+        "chart dependencies, and the images named in values and templates with their file and line. "
+        "A target that cannot be resolved is shown as its `error` (also printed on stderr) while the "
+        "others are shown in full; the goal then exits 1."
     )
 
     resolve = BoolOption(
@@ -98,18 +106,61 @@ def describe_chart(chart: ResolvedHelmChart) -> dict[str, Any]:
     }
 
 
+# A target's own mistake: reported for that target while the others are shown.
+_TARGET_ERRORS = (
+    InvalidDockerfileError,
+    InvalidChartError,
+    AmbiguousImageReferenceError,
+    UnownedFilesError,
+    BaseImageCycleError,
+    MissingChartDependencyError,
+    ChartDependencyCycleError,
+)
+
+
+async def _resolve_images(images: list[Target]) -> tuple[list[ResolvedOciImage], dict[Address, str]]:
+    """Every image resolved, all at once; if one fails, one at a time, keeping each error."""
+    try:
+        resolved = await MultiGet(Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(t)) for t in images)
+        return list(resolved), {}
+    except _TARGET_ERRORS:
+        pass
+    ok, errors = [], {}
+    for t in images:
+        try:
+            ok.append(await Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(t)))
+        except _TARGET_ERRORS as e:
+            errors[t.address] = str(e)
+    return ok, errors
+
+
+async def _resolve_charts(charts: list[Target]) -> tuple[list[ResolvedHelmChart], dict[Address, str]]:
+    """Every chart resolved, all at once; if one fails, one at a time, keeping each error."""
+    try:
+        resolved = await MultiGet(Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t)) for t in charts)
+        return list(resolved), {}
+    except _TARGET_ERRORS:
+        pass
+    ok, errors = [], {}
+    for t in charts:
+        try:
+            ok.append(await Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t)))
+        except _TARGET_ERRORS as e:
+            errors[t.address] = str(e)
+    return ok, errors
+
+
 @goal_rule
 async def oci_peek(
     console: Console, subsystem: OciPeekSubsystem, targets: Targets, oci: OciSubsystem
 ) -> OciPeek:
     images = [t for t in targets if OciImageFieldSet.is_applicable(t)]
     charts = [t for t in targets if HelmChartFieldSet.is_applicable(t)]
-    resolved_images = await MultiGet(
-        Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(t)) for t in images
-    )
-    resolved_charts = await MultiGet(
-        Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t)) for t in charts
-    )
+    resolved_images, image_errors = await _resolve_images(images)
+    resolved_charts, chart_errors = await _resolve_charts(charts)
+    broken = {**image_errors, **chart_errors}
+    images = [t for t in images if t.address not in broken]
+    charts = [t for t in charts if t.address not in broken]
     entries = [
         describe_image(
             image,
@@ -118,6 +169,7 @@ async def oci_peek(
         )
         for t, image in zip(images, resolved_images)
     ] + [describe_chart(chart) for chart in resolved_charts]
+    entries += [{"address": a.spec, "error": message} for a, message in broken.items()]
     entries.sort(key=lambda e: e["address"])
     extra = await image_facts(images, resolved_images, oci, subsystem.resolve)
     extra.update({chart.address.spec: chart_facts(chart) for chart in resolved_charts})
@@ -125,7 +177,9 @@ async def oci_peek(
         entry.update(extra.get(entry["address"], {}))
     with subsystem.output(console) as write_stdout:
         write_stdout(json.dumps(entries, indent=2) + "\n")
-    return OciPeek(exit_code=0)
+    for address, message in broken.items():
+        console.print_stderr(f"{address.spec}: {message}")
+    return OciPeek(exit_code=1 if broken else 0)
 
 
 def rules() -> Iterable[Rule]:

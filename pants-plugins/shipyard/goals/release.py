@@ -128,6 +128,123 @@ class _Run:
         self.console.print_stderr(f"{name}: {text}")
 
 
+def _choose_registries(
+    targets: Iterable[Target], oci: OciSubsystem, registries: dict[str, Registry]
+) -> dict[Address, tuple[Registry, ...]]:
+    """Each image's or chart's registries: its `registries` field, else `[oci].default_registries`."""
+    chosen = {}
+    for t in targets:
+        field = t[OciImageRegistriesField] if t.has_field(OciImageRegistriesField) else t[HelmChartRegistriesField]
+        own = tuple(field.value) if field.value is not None else None
+        chosen[t.address] = select_registries(own, tuple(oci.default_registries), registries, t.address.spec)
+    return chosen
+
+
+def _nothing_pushed(console: Console, failures: list[str]) -> Release:
+    for failure in failures:
+        console.print_stderr(f"release failed: {failure}")
+    console.print_stderr("Nothing was pushed, and no tag was moved.")
+    return Release(exit_code=1)
+
+
+def _lookup_refs(registry: Registry, plans: list[ImagePlan]) -> list[str]:
+    return [f"{d.name}:{key_tag(p.key)}" for p in plans for d in p.destinations if d.alias == registry.alias]
+
+
+def _lookup_request(registry: Registry, plans: list[ImagePlan]) -> RegistryOperations:
+    refs = _lookup_refs(registry, plans)
+    return RegistryOperations(registry, tuple(Inspect(r) for r in refs), f"Look up {len(refs)} image(s) in {registry.alias}")
+
+
+async def _push(
+    plan: ImagePlan,
+    d: Destination,
+    registry: Registry,
+    layout: Digest,
+    index_digest: str,
+    record_layout: Digest,
+    run: _Run,
+) -> bool:
+    """Pushes one image to one registry under its key tag, checks the registry now names the
+    index digest pushed, and stores its key-inputs record next to it (`goals/release_why.py`);
+    records the outcome. True if it succeeded."""
+    ref = f"{d.name}:{key_tag(plan.key)}"
+    run.progress(plan.repository, f"{d.alias}: pushing {ref}")
+    operations = (Copy(ref, layout=layout), Inspect(ref), Copy(f"{d.name}:{artifact_tag(index_digest)}", layout=record_layout))
+    results = await Get(
+        RegistryResults,
+        RegistryOperations(registry, operations, f"Push {plan.repository} to {d.alias}"),
+    )
+    push, check, stored = _pad(results.results)
+    error = (push or {}).get("error") or (check or {}).get("error") or (stored or {}).get("error")
+    if error is None and (check or {}).get("digest") != index_digest:
+        error = f"the registry holds {(check or {}).get('digest')} under {ref}, not the pushed {index_digest}"
+    if error is not None:
+        message = describe_registry_error(registry, f"pushing {ref}", error)
+        run.failures.append(message)
+        run.outcomes.append(Outcome(plan.address, d.alias, d.name, "failed", error=message))
+        run.progress(plan.repository, f"{d.alias}: FAILED")
+        return False
+    sent, skipped, sent_bytes = (push.get(k, 0) for k in ("blobs_sent", "blobs_skipped", "bytes_sent"))  # type: ignore[union-attr]
+    run.outcomes.append(
+        Outcome(plan.address, d.alias, d.name, "pushed", index_digest, sent, sent + skipped, bytes_sent=sent_bytes)
+    )
+    run.progress(plan.repository, f"{d.alias}: pushed {sent}/{sent + skipped} blobs ({sent_bytes} bytes) → {index_digest}")
+    return True
+
+
+def _fetch_request(plan: ImagePlan, registries: dict[str, Registry]) -> RegistryOperations:
+    source = next(d for d in plan.destinations if d.present)
+    return RegistryOperations(
+        registries[source.alias], (Fetch(f"{source.name}@{plan.published_digest}"),), f"Fetch {source.name} from {source.alias}"
+    )
+
+
+def _pad(results: list[dict]) -> tuple[Optional[dict], Optional[dict], Optional[dict]]:
+    """(push, check, record) results; the pusher stops after an error, so some may be missing."""
+    padded = [*results[:3], None, None, None]
+    return padded[0], padded[1], padded[2]
+
+
+async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], digests: dict, run: _Run) -> None:
+    """Points every tag of every image at its index digest, one process per registry (an image
+    only in the run for a chart's sake, and already published, keeps its tags)."""
+    by_registry: dict[str, list[tuple[int, ImagePlan, Destination]]] = {}
+    for i, o in enumerate(run.outcomes):
+        plan = next(p for p in plans if p.address == o.address)
+        if plan.stamp_only and o.action == "present":
+            continue  # only named by a chart, and unchanged: its tags stay where they are
+        dest = next(d for d in plan.destinations if d.alias == o.alias)
+        by_registry.setdefault(o.alias, []).append((i, plan, dest))
+    requests = []
+    for alias, entries in by_registry.items():
+        copies = tuple(
+            Copy(f"{dest.name}:{tag}", src=f"{dest.name}@{digests[(plan.address, alias)]}")
+            for _, plan, dest in entries
+            for tag in plan.tags
+        )
+        requests.append(RegistryOperations(registries[alias], copies, f"Move {len(copies)} tag(s) in {alias}"))
+    for _, plan, dest in (e for entries in by_registry.values() for e in entries):
+        run.progress(plan.repository, f"{dest.alias}: tagging {', '.join(plan.tags)}")
+    results = await MultiGet(Get(RegistryResults, RegistryOperations, r) for r in requests)
+    for (alias, entries), result in zip(by_registry.items(), results):
+        done = result.results
+        n = 0
+        for i, plan, dest in entries:
+            moved = []
+            for tag in plan.tags:
+                if n < len(done) and "error" not in done[n]:
+                    moved.append(tag)
+                elif n < len(done):
+                    run.failures.append(describe_registry_error(registries[alias], f"tagging {dest.name}:{tag}", done[n]["error"]))
+                n += 1
+            o = run.outcomes[i]
+            run.outcomes[i] = replace(o, tags=tuple(moved))
+
+
+# Helpers that await Gets must be defined before the rule: Pants collects a rule's Gets (its
+# own and those of the functions it calls) when the @goal_rule decorator runs.
+
 @goal_rule
 async def release(
     targets: Targets,
@@ -347,120 +464,6 @@ async def release(
             console.print_stderr("No tag was moved.")
         return Release(exit_code=1)
     return Release(exit_code=0)
-
-
-def _choose_registries(
-    targets: Iterable[Target], oci: OciSubsystem, registries: dict[str, Registry]
-) -> dict[Address, tuple[Registry, ...]]:
-    """Each image's or chart's registries: its `registries` field, else `[oci].default_registries`."""
-    chosen = {}
-    for t in targets:
-        field = t[OciImageRegistriesField] if t.has_field(OciImageRegistriesField) else t[HelmChartRegistriesField]
-        own = tuple(field.value) if field.value is not None else None
-        chosen[t.address] = select_registries(own, tuple(oci.default_registries), registries, t.address.spec)
-    return chosen
-
-
-def _nothing_pushed(console: Console, failures: list[str]) -> Release:
-    for failure in failures:
-        console.print_stderr(f"release failed: {failure}")
-    console.print_stderr("Nothing was pushed, and no tag was moved.")
-    return Release(exit_code=1)
-
-
-def _lookup_refs(registry: Registry, plans: list[ImagePlan]) -> list[str]:
-    return [f"{d.name}:{key_tag(p.key)}" for p in plans for d in p.destinations if d.alias == registry.alias]
-
-
-def _lookup_request(registry: Registry, plans: list[ImagePlan]) -> RegistryOperations:
-    refs = _lookup_refs(registry, plans)
-    return RegistryOperations(registry, tuple(Inspect(r) for r in refs), f"Look up {len(refs)} image(s) in {registry.alias}")
-
-
-async def _push(
-    plan: ImagePlan,
-    d: Destination,
-    registry: Registry,
-    layout: Digest,
-    index_digest: str,
-    record_layout: Digest,
-    run: _Run,
-) -> bool:
-    """Pushes one image to one registry under its key tag, checks the registry now names the
-    index digest pushed, and stores its key-inputs record next to it (`goals/release_why.py`);
-    records the outcome. True if it succeeded."""
-    ref = f"{d.name}:{key_tag(plan.key)}"
-    run.progress(plan.repository, f"{d.alias}: pushing {ref}")
-    operations = (Copy(ref, layout=layout), Inspect(ref), Copy(f"{d.name}:{artifact_tag(index_digest)}", layout=record_layout))
-    results = await Get(
-        RegistryResults,
-        RegistryOperations(registry, operations, f"Push {plan.repository} to {d.alias}"),
-    )
-    push, check, stored = _pad(results.results)
-    error = (push or {}).get("error") or (check or {}).get("error") or (stored or {}).get("error")
-    if error is None and (check or {}).get("digest") != index_digest:
-        error = f"the registry holds {(check or {}).get('digest')} under {ref}, not the pushed {index_digest}"
-    if error is not None:
-        message = describe_registry_error(registry, f"pushing {ref}", error)
-        run.failures.append(message)
-        run.outcomes.append(Outcome(plan.address, d.alias, d.name, "failed", error=message))
-        run.progress(plan.repository, f"{d.alias}: FAILED")
-        return False
-    sent, skipped, sent_bytes = (push.get(k, 0) for k in ("blobs_sent", "blobs_skipped", "bytes_sent"))  # type: ignore[union-attr]
-    run.outcomes.append(
-        Outcome(plan.address, d.alias, d.name, "pushed", index_digest, sent, sent + skipped, bytes_sent=sent_bytes)
-    )
-    run.progress(plan.repository, f"{d.alias}: pushed {sent}/{sent + skipped} blobs ({sent_bytes} bytes) → {index_digest}")
-    return True
-
-
-def _fetch_request(plan: ImagePlan, registries: dict[str, Registry]) -> RegistryOperations:
-    source = next(d for d in plan.destinations if d.present)
-    return RegistryOperations(
-        registries[source.alias], (Fetch(f"{source.name}@{plan.published_digest}"),), f"Fetch {source.name} from {source.alias}"
-    )
-
-
-def _pad(results: list[dict]) -> tuple[Optional[dict], Optional[dict], Optional[dict]]:
-    """(push, check, record) results; the pusher stops after an error, so some may be missing."""
-    padded = [*results[:3], None, None, None]
-    return padded[0], padded[1], padded[2]
-
-
-async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], digests: dict, run: _Run) -> None:
-    """Points every tag of every image at its index digest, one process per registry (an image
-    only in the run for a chart's sake, and already published, keeps its tags)."""
-    by_registry: dict[str, list[tuple[int, ImagePlan, Destination]]] = {}
-    for i, o in enumerate(run.outcomes):
-        plan = next(p for p in plans if p.address == o.address)
-        if plan.stamp_only and o.action == "present":
-            continue  # only named by a chart, and unchanged: its tags stay where they are
-        dest = next(d for d in plan.destinations if d.alias == o.alias)
-        by_registry.setdefault(o.alias, []).append((i, plan, dest))
-    requests = []
-    for alias, entries in by_registry.items():
-        copies = tuple(
-            Copy(f"{dest.name}:{tag}", src=f"{dest.name}@{digests[(plan.address, alias)]}")
-            for _, plan, dest in entries
-            for tag in plan.tags
-        )
-        requests.append(RegistryOperations(registries[alias], copies, f"Move {len(copies)} tag(s) in {alias}"))
-    for _, plan, dest in (e for entries in by_registry.values() for e in entries):
-        run.progress(plan.repository, f"{dest.alias}: tagging {', '.join(plan.tags)}")
-    results = await MultiGet(Get(RegistryResults, RegistryOperations, r) for r in requests)
-    for (alias, entries), result in zip(by_registry.items(), results):
-        done = result.results
-        n = 0
-        for i, plan, dest in entries:
-            moved = []
-            for tag in plan.tags:
-                if n < len(done) and "error" not in done[n]:
-                    moved.append(tag)
-                elif n < len(done):
-                    run.failures.append(describe_registry_error(registries[alias], f"tagging {dest.name}:{tag}", done[n]["error"]))
-                n += 1
-            o = run.outcomes[i]
-            run.outcomes[i] = replace(o, tags=tuple(moved))
 
 
 def rules() -> Iterable[Rule]:

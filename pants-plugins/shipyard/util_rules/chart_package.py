@@ -1,5 +1,6 @@
 """Packages a `helm_chart` with Helm's own engine: our code stamps the digests of the repo images
-built in this run into values.yaml; Helm (through the driver) does `dependency update` for
+built in this run (or, for `release`, the references it publishes) into every values file the
+chart ships that names them; Helm (through the driver) does `dependency update` for
 `file://` charts and `package`, then renders the archive with its default values.
 
 One chart is one cached Process, whose inputs are the chart's files (as `.helmignore` leaves
@@ -115,24 +116,27 @@ async def chart_sources(request: ChartSourcesRequest) -> ChartSources:
         stamps = _given_stamps(chart, request.image_stamps)
     else:
         stamps = await _stamps(chart) if request.stamp else {}
-    values_path = posixpath.join(chart.chart_dir, "values.yaml")
     # A `file://` chart inside this one (`file://charts/sub`) comes from its own ChartSources,
     # stamped there.
     nested = tuple(f"{dep.directory}/" for dep in chart.local_dependencies)
     files = {fc.path: fc.content for fc in (*contents, *extra) if not fc.path.startswith(nested)}
-    stamped: tuple[StampedImage, ...] = ()
-    if stamps and values_path in files:
+    # Every values file the chart ships that names a repo image (values.yaml, values-prod.yaml,
+    # an unpacked subchart's values.yaml), so that none of them deploys an unstamped image.
+    values_paths = sorted({r.path for r in chart.image_references if r.in_values and r.image is not None} & set(files))
+    stamped: list[StampedImage] = []
+    for values_path in values_paths if stamps else ():
         try:
-            text, stamped = stamp_values(files[values_path].decode("utf-8"), values_path, stamps)
+            text, stamped_here = stamp_values(files[values_path].decode("utf-8"), values_path, stamps)
         except (ChartError, UnicodeDecodeError) as e:
             raise InvalidChartError(str(e)) from e
         files[values_path] = text.encode("utf-8")
+        stamped.extend(stamped_here)
     own = await Get(Digest, CreateDigest(FileContent(path, data) for path, data in sorted(files.items())))
     digest = await Get(Digest, MergeDigests([own, *(d.digest for d in dependencies)]))
     references = tuple(
         sorted({r.reference for r in chart.image_references} | {r for d in dependencies for r in d.references})
     )
-    return ChartSources(chart, digest, stamped, references)
+    return ChartSources(chart, digest, tuple(stamped), references)
 
 
 @dataclass(frozen=True)
