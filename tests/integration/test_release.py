@@ -376,6 +376,21 @@ def test_changed_since_publishes_exactly_what_a_change_affects(setup: Setup) -> 
     assert "no image or chart to publish" in result.stderr
     assert setup.uploads() == uploads
 
+    # A values tag: only the chart is republished; its image is stamped from the registry.
+    tags, charts = all_tags(setup), setup.chart_tags()
+    values = setup.repo.root / "charts/tinyolly-demos/values.yaml"
+    values.write_text(values.read_text().replace("tag: latest", "tag: stable", 1))
+    setup.repo.git("commit", "-qam", "demos: tag stable")
+    runner.run("--changed-since=HEAD~1", "release")
+    record = setup.record()
+    assert [(i["address"], {r["status"] for r in i["registries"]}) for i in record["images"]] == [("apps/demo:demo", {"present"})]
+    assert {(c["address"], c["status"]) for c in record["charts"]} == {("charts/tinyolly-demos:tinyolly-demos", "pushed")}
+    assert all_tags(setup) == tags
+    after = setup.chart_tags()
+    assert {k for k in after if after[k] != charts[k]} == {
+        (alias, f"{prefix}charts/tinyolly-demos") for alias, (_, prefix) in setup.registries().items()
+    }
+
 
 def test_a_new_registry_gets_the_published_digests_without_a_build(setup: Setup, tmp_path: Path) -> None:
     extra = RegistryServer(tmp_path / "extra")
