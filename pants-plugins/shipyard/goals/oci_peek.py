@@ -8,7 +8,7 @@ copies each file, the values/template line that names each image.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pants.engine.console import Console
 from pants.engine.goal import Goal, GoalSubsystem, Outputting
@@ -118,37 +118,21 @@ _TARGET_ERRORS = (
 )
 
 
-async def _resolve_images(images: list[Target]) -> tuple[list[ResolvedOciImage], dict[Address, str]]:
-    """Every image resolved, all at once; if one fails, one at a time, keeping each error."""
+async def _resolve_each(
+    targets: list[Target], get_one: Callable[[Target], Get]
+) -> tuple[list[Any], dict[Address, str]]:
+    """Every target resolved, all at once; if one fails, one at a time, keeping each error."""
     try:
-        resolved = await MultiGet(Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(t)) for t in images)
-        return list(resolved), {}
+        return list(await MultiGet(get_one(t) for t in targets)), {}
     except _TARGET_ERRORS:
         pass
     ok, errors = [], {}
-    for t in images:
+    for t in targets:
         try:
-            ok.append(await Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(t)))
+            ok.append(await get_one(t))
         except _TARGET_ERRORS as e:
             errors[t.address] = str(e)
     return ok, errors
-
-
-async def _resolve_charts(charts: list[Target]) -> tuple[list[ResolvedHelmChart], dict[Address, str]]:
-    """Every chart resolved, all at once; if one fails, one at a time, keeping each error."""
-    try:
-        resolved = await MultiGet(Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t)) for t in charts)
-        return list(resolved), {}
-    except _TARGET_ERRORS:
-        pass
-    ok, errors = [], {}
-    for t in charts:
-        try:
-            ok.append(await Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t)))
-        except _TARGET_ERRORS as e:
-            errors[t.address] = str(e)
-    return ok, errors
-
 
 @goal_rule
 async def oci_peek(
@@ -156,8 +140,12 @@ async def oci_peek(
 ) -> OciPeek:
     images = [t for t in targets if OciImageFieldSet.is_applicable(t)]
     charts = [t for t in targets if HelmChartFieldSet.is_applicable(t)]
-    resolved_images, image_errors = await _resolve_images(images)
-    resolved_charts, chart_errors = await _resolve_charts(charts)
+    resolved_images, image_errors = await _resolve_each(
+        images, lambda t: Get(ResolvedOciImage, OciImageFieldSet, OciImageFieldSet.create(t))
+    )
+    resolved_charts, chart_errors = await _resolve_each(
+        charts, lambda t: Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(t))
+    )
     broken = {**image_errors, **chart_errors}
     images = [t for t in images if t.address not in broken]
     charts = [t for t in charts if t.address not in broken]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 DOCUMENT_VERSION = 1
 
@@ -78,16 +78,33 @@ def _short(digest: str | None) -> str:
     return (digest or "none")[:19] + "…" if digest and len(digest) > 19 else str(digest)
 
 
-def _mapping_changes(label: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def _keyed_changes(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    added: Callable[[str], str],
+    removed: Callable[[str], str],
+    changed: Callable[[str], str],
+) -> list[str]:
+    """One line per key added, removed or whose value changed, in key order."""
     lines = []
     for name in sorted(set(old) | set(new)):
         if name not in old:
-            lines.append(f"{label} {name} added: {new[name]}")
+            lines.append(added(name))
         elif name not in new:
-            lines.append(f"{label} {name} removed (was {old[name]})")
+            lines.append(removed(name))
         elif old[name] != new[name]:
-            lines.append(f"{label} {name}: {old[name]} → {new[name]}")
+            lines.append(changed(name))
     return lines
+
+
+def _mapping_changes(label: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    return _keyed_changes(
+        old,
+        new,
+        lambda n: f"{label} {n} added: {new[n]}",
+        lambda n: f"{label} {n} removed (was {old[n]})",
+        lambda n: f"{label} {n}: {old[n]} → {new[n]}",
+    )
 
 
 def _dockerfile_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -111,35 +128,32 @@ def _dockerfile_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[
 
 
 def _platform_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    lines = []
-    old_files, new_files = old.get("files", {}), new.get("files", {})
-    for path in sorted(set(old_files) | set(new_files)):
-        if path not in old_files:
-            lines.append(f"file added: {path}")
-        elif path not in new_files:
-            lines.append(f"file removed: {path}")
-        elif old_files[path] != new_files[path]:
-            lines.append(f"file changed: {path}")
+    lines = _keyed_changes(
+        old.get("files", {}),
+        new.get("files", {}),
+        lambda p: f"file added: {p}",
+        lambda p: f"file removed: {p}",
+        lambda p: f"file changed: {p}",
+    )
     lines += _dockerfile_changes(old, new)
     lines += _mapping_changes("build arg", old.get("build_args", {}), new.get("build_args", {}))
     if old.get("target_stage") != new.get("target_stage"):
         lines.append(f"target stage: {old.get('target_stage')} → {new.get('target_stage')}")
     old_bases, new_bases = old.get("external_bases", {}), new.get("external_bases", {})
-    for name in sorted(set(old_bases) | set(new_bases)):
-        if name not in old_bases:
-            lines.append(f"base {name} added")
-        elif name not in new_bases:
-            lines.append(f"base {name} removed")
-        elif old_bases[name] != new_bases[name]:
-            lines.append(f"base {name} moved: {_short(old_bases[name])} → {_short(new_bases[name])}")
-    old_repo, new_repo = old.get("repo_bases", {}), new.get("repo_bases", {})
-    for address in sorted(set(old_repo) | set(new_repo)):
-        if address not in old_repo:
-            lines.append(f"repo base {address} added")
-        elif address not in new_repo:
-            lines.append(f"repo base {address} removed")
-        elif old_repo[address] != new_repo[address]:
-            lines.append(f"repo base {address} changed (its own inputs did)")
+    lines += _keyed_changes(
+        old_bases,
+        new_bases,
+        lambda n: f"base {n} added",
+        lambda n: f"base {n} removed",
+        lambda n: f"base {n} moved: {_short(old_bases[n])} → {_short(new_bases[n])}",
+    )
+    lines += _keyed_changes(
+        old.get("repo_bases", {}),
+        new.get("repo_bases", {}),
+        lambda a: f"repo base {a} added",
+        lambda a: f"repo base {a} removed",
+        lambda a: f"repo base {a} changed (its own inputs did)",
+    )
     lines += _mapping_changes("recipe", old.get("recipe", {}), new.get("recipe", {}))
     return lines
 
