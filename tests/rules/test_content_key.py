@@ -53,6 +53,14 @@ def key(rule_runner: RuleRunner, files: dict, address: Address, options: tuple =
     return rule_runner.request(OciImageContentKey, [OciImageContentKeyRequest(address)]).key
 
 
+def apply(rule_runner: RuleRunner, change: Callable[[dict], dict]) -> dict:
+    """The files after `change`, with the ones it drops deleted from the build root."""
+    files = change(dict(FILES))
+    for name in set(FILES) - set(files):
+        Path(rule_runner.build_root, name).unlink()
+    return files
+
+
 IMG = Address("", target_name="img")
 CHILD = Address("child", target_name="child")
 
@@ -89,9 +97,7 @@ def test_key_changes_exactly_when_the_build_inputs_do(
     rule_runner: RuleRunner, change, address: Address, options: tuple, changes_key: bool
 ) -> None:
     before = key(rule_runner, FILES, address)
-    files = change(dict(FILES))
-    for name in set(FILES) - set(files):
-        Path(rule_runner.build_root, name).unlink()
+    files = apply(rule_runner, change)
     after = key(rule_runner, files, address, options)
     assert (before != after) == changes_key
 
@@ -127,9 +133,7 @@ def test_the_key_inputs_diff_names_exactly_the_change(
     rule_runner: RuleRunner, change, address: Address, options: tuple, expected: list[str]
 ) -> None:
     before = inputs(rule_runner, FILES, address)
-    files = change(dict(FILES))
-    for name in set(FILES) - set(files):
-        Path(rule_runner.build_root, name).unlink()
+    files = apply(rule_runner, change)
     after = inputs(rule_runner, files, address, options)
     assert after["key"] == key(rule_runner, files, address, options)  # the record of that very key
     assert key_changes(before, after) == expected
