@@ -392,6 +392,38 @@ def test_changed_since_publishes_exactly_what_a_change_affects(setup: Setup) -> 
     }
 
 
+def pushed(record: dict) -> tuple[set[str], set[str]]:
+    """(images, charts) the release pushed to every registry."""
+    images = {i["address"] for i in record["images"] if {r["status"] for r in i["registries"]} == {"pushed"}}
+    chart_statuses: dict[str, set[str]] = {}
+    for chart in record["charts"]:
+        chart_statuses.setdefault(chart["address"], set()).add(chart["status"])
+    return images, {a for a, statuses in chart_statuses.items() if statuses == {"pushed"}}
+
+
+def test_a_shared_library_edit_republishes_the_base_the_images_on_it_and_their_chart(setup: Setup) -> None:
+    lib = setup.repo.root / "libs/tinyolly_common/models.py"
+    lib.write_text(lib.read_text() + "\n# edited\n")
+    setup.repo.git("commit", "-qam", "lib: edit")
+    PantsRepo(setup.repo.root, setup.repo.env).run("--changed-since=HEAD~1", "release")
+    record = setup.record()
+    assert pushed(record) == ({"dockerfiles:python-base", "dockerfiles:ui", "dockerfiles:receiver"}, {"charts/tinyolly:tinyolly"})
+    why = {i["address"]: i["why"]["changes"] for i in record["images"] if "why" in i}
+    assert why["dockerfiles:python-base"] == ["file changed: libs/tinyolly_common/models.py"]
+    assert why["dockerfiles:ui"] == ["repo base dockerfiles:python-base changed (its own inputs did)"]
+
+
+def test_a_deleted_copied_file_is_republished_by_release_all(setup: Setup) -> None:
+    """`--changed-since` cannot see a deletion (Pants 2.17); `release ::` can: the key decides."""
+    setup.repo.git("rm", "-q", "apps/webui/public/styles.css")
+    setup.repo.git("commit", "-qm", "webui: drop the stylesheet")
+    setup.release("::")
+    record = setup.record()
+    assert pushed(record) == ({"apps/webui:webui"}, {"charts/tinyolly:tinyolly"})
+    webui = next(i for i in record["images"] if i["address"] == "apps/webui:webui")
+    assert webui["why"]["changes"] == ["file removed: apps/webui/public/styles.css"]
+
+
 def test_a_new_registry_gets_the_published_digests_without_a_build(setup: Setup, tmp_path: Path) -> None:
     extra = RegistryServer(tmp_path / "extra")
     extra.start()
