@@ -71,7 +71,8 @@ class ChartSources:
     references: tuple[str, ...]
 
 
-async def _resolve(address: Address) -> ResolvedHelmChart:
+async def resolve_chart(address: Address) -> ResolvedHelmChart:
+    """The `helm_chart` at `address`, resolved (for rules that start from an address)."""
     wrapped = await Get(WrappedTarget, WrappedTargetRequest(address, description_of_origin="shipyard helm"))
     return await Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(wrapped.target))
 
@@ -99,7 +100,7 @@ def _given_stamps(chart: ResolvedHelmChart, image_stamps: Mapping[Address, str])
 
 @rule(desc="Collect a Helm chart's files")
 async def chart_sources(request: ChartSourcesRequest) -> ChartSources:
-    chart = await _resolve(request.address)
+    chart = await resolve_chart(request.address)
     dependency_addresses = await MultiGet(
         Get(Address, LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
     )

@@ -20,15 +20,13 @@ from typing import Iterable, Optional
 
 from pants.engine.addresses import Address
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
-from pants.engine.target import WrappedTarget, WrappedTargetRequest
 from pants.util.frozendict import FrozenDict
 
 from shipyard.dependency_inference.chart_dependencies import LocalChartLookup
 from shipyard.image_ref import ImageRef
 from shipyard.publish.chart_check import RenderedReference, WrittenReference, unpinned_images
-from shipyard.util_rules.chart_package import HelmChartPackageRequest, PackagedHelmChart
+from shipyard.util_rules.chart_package import HelmChartPackageRequest, PackagedHelmChart, resolve_chart
 from shipyard.util_rules.chart_render import template_path
-from shipyard.util_rules.chart_resolution import HelmChartFieldSet, ResolvedHelmChart
 from shipyard.util_rules.repositories import ImageRepositories
 
 
@@ -46,14 +44,9 @@ class ChartImageAddresses:
     chart_name: str
 
 
-async def _resolved(address: Address) -> ResolvedHelmChart:
-    wrapped = await Get(WrappedTarget, WrappedTargetRequest(address, description_of_origin="shipyard release"))
-    return await Get(ResolvedHelmChart, HelmChartFieldSet, HelmChartFieldSet.create(wrapped.target))
-
-
 @rule(desc="Find the images a Helm chart deploys")
 async def chart_image_addresses(request: ChartImagesRequest) -> ChartImageAddresses:
-    chart = await _resolved(request.address)
+    chart = await resolve_chart(request.address)
     dependencies = await MultiGet(
         Get(Address, LocalChartLookup(chart.chart_yaml_path, dep)) for dep in chart.local_dependencies
     )
@@ -102,7 +95,7 @@ def _spec(address: Optional[Address]) -> Optional[str]:
 async def release_chart(request: ReleaseChartRequest, repositories: ImageRepositories) -> ReleasedChart:
     """Stamps, packages and renders the chart; checks every rendered repo image is pinned to the
     digest being released (`publish/chart_check.py`)."""
-    chart = await _resolved(request.address)
+    chart = await resolve_chart(request.address)
     packaged = await Get(
         PackagedHelmChart,
         HelmChartPackageRequest(request.address, request.image_stamps, request.version, request.app_version),
