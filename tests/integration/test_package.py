@@ -8,6 +8,8 @@ executable, not inferred from exit codes.
 from __future__ import annotations
 
 import difflib
+import gzip
+import hashlib
 import io
 import json
 import os
@@ -145,6 +147,46 @@ def test_package_builds_every_image_and_chart_for_both_platforms(repo: PantsRepo
         assert (repo.root / "dist" / chart).is_file()
 
 
+def registry_layers(machine_environ: dict, reference: str, arch: str) -> list[dict]:
+    """The layer descriptors of `reference` for linux/`arch` as the machine's registry serves them."""
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--override-os", "linux", "--override-arch", arch,
+         "--registries-conf", machine_environ["CONTAINERS_REGISTRIES_CONF"], f"docker://{reference}"],
+        check=True, capture_output=True, env=machine_environ,
+    ).stdout
+    document = json.loads(raw)
+    if "manifests" in document:  # an index: the platform's manifest, by digest
+        (entry,) = [m for m in document["manifests"] if m["platform"]["architecture"] == arch]
+        name = reference.rsplit(":", 1)[0]
+        return registry_layers(machine_environ, f"{name}@{entry['digest']}", arch)
+    return document["layers"]
+
+
+def test_images_take_base_layers_as_their_base_and_registry_hold_them(repo: PantsRepo, machine_environ: dict) -> None:
+    """The export does not compress a base layer again: an app's base layers are python-base's
+    blobs, and python-base's are the registry's own blobs of python:3.11-slim-bookworm."""
+    repo.run("package", "::", timeout=1800)
+    base, ui = layout(repo, "tinyolly/python-base"), layout(repo, "tinyolly/ui")
+    for arch in ("amd64", "arm64"):
+        for image in (base, ui):
+            for layer in image.manifest(arch)["layers"]:
+                blob = image.blob(layer["digest"])
+                assert "sha256:" + hashlib.sha256(blob).hexdigest() == layer["digest"] and len(blob) == layer["size"]
+                assert layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
+        base_layers = base.manifest(arch)["layers"]
+        assert ui.manifest(arch)["layers"][: len(base_layers)] == base_layers
+        upstream = [
+            {k: l[k] for k in ("digest", "size")}
+            for l in registry_layers(machine_environ, "docker.io/library/python:3.11-slim-bookworm", arch)
+        ]
+        assert [{k: l[k] for k in ("digest", "size")} for l in base_layers[: len(upstream)]] == upstream
+        # Each layer is the tar its diff ID names.
+        diff_ids = base.config(arch)["rootfs"]["diff_ids"]
+        for layer, diff_id in zip(base_layers, diff_ids):
+            tar = gzip.decompress(base.blob(layer["digest"]))
+            assert "sha256:" + hashlib.sha256(tar).hexdigest() == diff_id
+
+
 def test_second_package_runs_no_builder(repo: PantsRepo) -> None:
     repo.run("package", "::", timeout=1800)
     builds(repo)
@@ -257,6 +299,9 @@ def test_docker_builder_builds_a_base_chain_for_both_platforms(repo: PantsRepo) 
     for arch, machine in ELF_MACHINE.items():
         assert ui.config(arch)["architecture"] == arch
         assert ui.config(arch)["rootfs"]["diff_ids"][: len(base.config(arch)["rootfs"]["diff_ids"])] == base.config(arch)["rootfs"]["diff_ids"]
+        # The base's layers are taken as the base's layout holds them, not compressed again.
+        base_layers = base.manifest(arch)["layers"]
+        assert ui.manifest(arch)["layers"][: len(base_layers)] == base_layers
         elf = layout(repo, "tinyolly/opamp-server").file(arch, "opamp-server")
         assert int.from_bytes(elf[18:20], "little") == machine
 

@@ -9,6 +9,10 @@ External base images are pulled for the exact platform the stage runs on and nam
 image ID, since builders may otherwise reuse a local image of the same name for another
 architecture.
 
+The export takes the layers it shares with its base images as those bases already hold them
+compressed (`layer_reuse`): from the repo bases' layouts, and for external bases from the
+registry's own blobs, fetched once per machine into a Pants named cache.
+
 On failure it prints `shipyard-failed-step: <instruction>` (the last step the builder started)
 after the builder's output, and exits non-zero.
 """
@@ -28,6 +32,11 @@ import tempfile
 import uuid
 import sys
 from typing import Dict, Iterator, List, Optional, Sequence
+
+try:
+    from shipyard.builders import layer_reuse  # as part of the plugin (unit tests)
+except ImportError:  # as a script in the build sandbox, where layer_reuse.py is beside it
+    import layer_reuse  # type: ignore[no-redef]
 
 # buildah: "[1/2] STEP 3/7: RUN pip install ..."; BuildKit plain progress: "#8 [build 3/6] RUN npm ci".
 _STEP_PATTERNS = (
@@ -140,8 +149,16 @@ class Builder:
         """Pulls an external image for `platform`; returns a local name unique to that image."""
         raise NotImplementedError
 
-    def build_and_export(self, output: str) -> None:
-        """Builds the rewritten Dockerfile and writes the image as an OCI layout to `output`."""
+    def build_image(self) -> str:
+        """Builds the rewritten Dockerfile; returns the built image's ID."""
+        raise NotImplementedError
+
+    def export(self, image_id: str, output: str) -> None:
+        """Writes the built image as an OCI layout to `output` (which may hold placeholders)."""
+        raise NotImplementedError
+
+    def diff_ids(self, image: str) -> List[str]:
+        """The diff IDs of a local image's layers, from the builder's own storage."""
         raise NotImplementedError
 
     def run(self) -> None:
@@ -153,8 +170,60 @@ class Builder:
         }
         self.write_dockerfile(names)
         output = self.path(self.request["output"])
-        self.build_and_export(output)
+        image_id = self.build_image()
+        known = self.reusable_layers(image_id, names)
+        layer_reuse.seed_placeholders(output, known)
+        self.export(image_id, output)
+        try:
+            layer_reuse.substitute(output, known)
+        except layer_reuse.LayoutError as e:
+            raise BuildFailed(str(e)) from e
         annotate_platform(output, self.platform)
+
+    def reusable_layers(self, image_id: str, names: Dict[str, str]) -> Dict[str, layer_reuse.CompressedLayer]:
+        """The compressed layers of this build's bases that the built image has: every layer of
+        the repo bases' layouts, and the registry's blobs of the external bases it shares layers
+        with (a build stage's base shares none and is not fetched)."""
+        try:
+            sources = [
+                layer_reuse.compressed_layers(self.path(b["layout"]))
+                for b in self.request["bases"]
+                if "layout" in b
+            ]
+        except layer_reuse.LayoutError as e:
+            raise BuildFailed(str(e)) from e
+        cache = self.request.get("layer_cache")
+        external = [b for b in self.request["bases"] if "reference" in b]
+        if cache and external:
+            built = set(self.diff_ids(image_id))
+            for base in external:
+                if built.intersection(self.diff_ids(names[base["placeholder"]])):
+                    sources.append(self.registry_layers(base["reference"], self.path(cache)))
+        return layer_reuse.known_layers(sources)
+
+    def registry_layers(self, pinned: str, cache: str) -> List[layer_reuse.CompressedLayer]:
+        """An external base's layers as its registry stores them, copied by skopeo into the
+        machine's blob cache (blobs already there are not fetched again). On failure the export
+        compresses those layers itself: the image is the same, its layer blobs are not."""
+        blobs = os.path.join(cache, "blobs")
+        layout = tempfile.mkdtemp(prefix="shipyard-base-layout-")
+        args = [self.exe["skopeo"], "copy", "--quiet", "--dest-shared-blob-dir", blobs]
+        if os.environ.get("CONTAINERS_REGISTRIES_CONF"):
+            args += ["--registries-conf", os.environ["CONTAINERS_REGISTRIES_CONF"]]
+        try:
+            run([*args, f"docker://{pinned}", f"oci:{layout}:base"], env=self.env, log=self.log)
+            return layer_reuse.compressed_layers(layout, blobs_dir=blobs)
+        except (BuildFailed, layer_reuse.LayoutError) as e:
+            if _interrupted:
+                raise
+            sys.stderr.write(f"shipyard: compressing the layers of {pinned} again: cannot fetch its blobs ({e})\n")
+            return []
+        finally:
+            shutil.rmtree(layout, ignore_errors=True)
+
+
+# Held while buildah pulls into and names images in local storage (see `Buildah.load_base`).
+_PULL_LOCK = os.path.join(tempfile.gettempdir(), "shipyard-buildah-pull.lock")
 
 
 class Buildah(Builder):
@@ -168,17 +237,21 @@ class Buildah(Builder):
         os.mkdir(link_dir)
         link = os.path.join(link_dir, "base")
         os.symlink(layout, link)
-        try:
-            image_id = run(
-                [self.exe["buildah"], "pull", "--quiet", f"oci:{link}"], env=self.env, log=self.log
-            ).strip().splitlines()[-1]
-            name = self.name_base(image_id)
-        finally:
-            shutil.rmtree(link_dir)
-            # The pull also named the image after the link's path (`localhost/<tmp>/shipyard-layout-
-            # <uuid>/base`): one new name per build, never used again. Only the name goes; the
-            # image keeps its shipyard-base name (and its layers stay as the build cache).
-            quietly([self.exe["buildah"], "rmi", f"localhost{link}:latest"], self.env)
+        # Two builds loading one base at once race on the image's names: the one removing its
+        # link's name rewrites the name list the other has just added its own to ("image not
+        # known" right after its pull). Loads are taken one at a time, as pulls are.
+        with exclusive_lock(_PULL_LOCK):
+            try:
+                image_id = run(
+                    [self.exe["buildah"], "pull", "--quiet", f"oci:{link}"], env=self.env, log=self.log
+                ).strip().splitlines()[-1]
+                name = self.name_base(image_id)
+            finally:
+                shutil.rmtree(link_dir)
+                # The pull also named the image after the link's path (`localhost/<tmp>/shipyard-
+                # layout-<uuid>/base`): one new name per build, never used again. Only the name
+                # goes; the image keeps its shipyard-base name (and its layers stay as the cache).
+                quietly([self.exe["buildah"], "rmi", f"localhost{link}:latest"], self.env)
         return name
 
     def name_base(self, image_id: str) -> str:
@@ -189,7 +262,7 @@ class Buildah(Builder):
     def pull_base(self, reference: str, platform: str) -> str:
         # Pulls of one name for two platforms at once race in local storage ("image not known"),
         # so pulls are taken one at a time; the image ID names the result either way.
-        with exclusive_lock(os.path.join(tempfile.gettempdir(), "shipyard-buildah-pull.lock")):
+        with exclusive_lock(_PULL_LOCK):
             image_id = run(
                 [self.exe["buildah"], "pull", "--quiet", "--platform", platform, reference],
                 env=self.env,
@@ -234,14 +307,25 @@ class Buildah(Builder):
             if "/shipyard-layout-" in name:
                 quietly([self.exe["buildah"], "rmi", name], self.env)
 
-    def build_and_export(self, output: str) -> None:
+    def build_image(self) -> str:
         # --force-rm: a failed step's working container is removed too (buildah keeps it by default).
-        image_id = self.build(self.exe["buildah"], "--layers", "--force-rm")
+        return self.build(self.exe["buildah"], "--layers", "--force-rm")
+
+    def export(self, image_id: str, output: str) -> None:
         run(
             [self.exe["buildah"], "push", "--quiet", image_id, f"oci:{output}:latest"],
             env=self.env,
             log=self.log,
         )
+
+    def diff_ids(self, image: str) -> List[str]:
+        output = subprocess.run(
+            [self.exe["buildah"], "inspect", "--type", "image", image],
+            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
+        )
+        if output.returncode != 0:
+            return []
+        return json.loads(output.stdout).get("OCIv1", {}).get("rootfs", {}).get("diff_ids") or []
 
 
 class Docker(Builder):
@@ -280,8 +364,17 @@ class Docker(Builder):
         )
         return name
 
-    def build_and_export(self, output: str) -> None:
-        image_id = self.build(self.exe["docker"], "--progress=plain")
+    def build_image(self) -> str:
+        return self.build(self.exe["docker"], "--progress=plain")
+
+    def diff_ids(self, image: str) -> List[str]:
+        output = subprocess.run(
+            [self.exe["docker"], "image", "inspect", "--format", "{{json .RootFS.Layers}}", image],
+            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
+        )
+        return (json.loads(output.stdout) or []) if output.returncode == 0 else []
+
+    def export(self, image_id: str, output: str) -> None:
         tag = f"shipyard-build/{image_id.split(':')[-1][:16]}:latest"
         run([self.exe["docker"], "tag", image_id, tag], env=self.env, log=self.log)
         try:

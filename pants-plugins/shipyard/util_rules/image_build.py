@@ -63,6 +63,19 @@ _SANDBOX = "__shipyard"
 # has answered (a miss starts it at once). The default, 0, starts a builder beside every lookup
 # and cancels it when the cached layout has downloaded: a builder run for nothing.
 _REMOTE_CACHE_SPECULATION_DELAY_MILLIS = 30_000
+# The builder driver and the module it imports, written side by side into the sandbox.
+_DRIVER_MODULES = ("driver.py", "layer_reuse.py")
+# A Pants named cache (kept per machine, outside any cache key) holding external base images'
+# compressed layers as their registries serve them, so exports reuse them (`layer_reuse`).
+_LAYER_CACHE = ("shipyard_base_layers", f"{_SANDBOX}/layer-cache")
+
+
+def driver_sources() -> dict[str, bytes]:
+    """The driver's files by name, as shipped in the plugin."""
+    sources = {name: pkgutil.get_data("shipyard.builders", name) for name in _DRIVER_MODULES}
+    missing = [name for name, source in sources.items() if source is None]
+    assert not missing, f"shipyard.builders is missing {missing}"
+    return sources  # type: ignore[return-value]
 
 
 class OciBuildError(Exception):
@@ -203,13 +216,13 @@ class PlatformBuildInputs:
     context_dir: str  # the build context, from the build root ("" for the root)
 
 
-def key_document(request_json: dict, dockerfile: str, context_fingerprint: str, driver: bytes, base_keys: list[str]) -> str:
+def key_document(request_json: dict, dockerfile: str, context_fingerprint: str, driver: dict[str, bytes], base_keys: list[str]) -> str:
     """What a build's content key hashes, as JSON (host paths of executables left out)."""
     document = {
         "request": {k: v for k, v in request_json.items() if k != "executables"},
         "dockerfile": hashlib.sha256(encode_lossless(dockerfile)).hexdigest(),
         "context": context_fingerprint,
-        "driver": hashlib.sha256(driver).hexdigest(),
+        "driver": hashlib.sha256(b"".join(driver[name] for name in sorted(driver))).hexdigest(),
         "repo_bases": base_keys,
     }
     return json.dumps(document, sort_keys=True)
@@ -292,15 +305,15 @@ async def platform_build_inputs(
         "target_stage": field_set.target_stage.value,
         "bases": driver_bases,
         "output": f"{_SANDBOX}/out",
+        "layer_cache": _LAYER_CACHE[1],
     }
-    driver_source = pkgutil.get_data("shipyard.builders", "driver.py")
-    assert driver_source is not None
+    driver_source = driver_sources()
     files = await Get(
         Digest,
         CreateDigest(
             [
                 Directory("context"),
-                FileContent(f"{_SANDBOX}/driver.py", driver_source),
+                *(FileContent(f"{_SANDBOX}/{name}", source) for name, source in driver_source.items()),
                 FileContent(f"{_SANDBOX}/Dockerfile", encode_lossless(rewritten)),
                 FileContent(f"{_SANDBOX}/request.json", json.dumps(request_json, sort_keys=True).encode()),
             ]
@@ -348,6 +361,7 @@ async def build_platform_image(
             env=env,
             description=f"Building {request.address} for {platform} with {builder.name}",
             level=LogLevel.INFO,
+            append_only_caches={_LAYER_CACHE[0]: _LAYER_CACHE[1]},
             cache_scope=ProcessCacheScope.SUCCESSFUL,
             remote_cache_speculation_delay_millis=_REMOTE_CACHE_SPECULATION_DELAY_MILLIS,
         ),
