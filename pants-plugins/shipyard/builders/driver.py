@@ -271,17 +271,34 @@ class Buildah(Builder):
         return self.name_base(image_id)
 
     def run(self) -> None:
-        """Builds while holding the shared builds lock, after sweeping what dead builds left."""
-        lock_path = os.path.join(tempfile.gettempdir(), "shipyard-buildah-builds.lock")
-        with open(lock_path, "a") as lock:
+        """Builds while holding the shared builds lock, after sweeping what dead builds left.
+
+        Each build marks itself in a directory while it runs and unmarks itself when it ends,
+        however it ends but SIGKILL. A mark found while no build holds the lock is a dead
+        build's: only then is storage swept (listing it costs 0.4 s a build)."""
+        tmp = tempfile.gettempdir()
+        marks = os.path.join(tmp, "shipyard-buildah-builds")
+        with open(os.path.join(tmp, "shipyard-buildah-builds.lock"), "a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 pass  # other builds are running: what they hold is theirs, sweep another time
             else:
-                self.sweep_leftovers()
+                dead = os.listdir(marks) if os.path.isdir(marks) else None
+                if dead is None or dead:  # no marks directory yet: builds before marks existed
+                    self.sweep_leftovers()
+                    for name in dead or ():
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(os.path.join(marks, name))
             fcntl.flock(lock, fcntl.LOCK_SH)
-            super().run()
+            os.makedirs(marks, exist_ok=True)
+            mark = os.path.join(marks, f"{os.getpid()}-{uuid.uuid4().hex}")
+            with open(mark, "w"):
+                pass
+            try:
+                super().run()
+            finally:
+                os.unlink(mark)
 
     def sweep_leftovers(self) -> None:
         """Removes what builds killed before they could clean up (SIGKILL after Pants' grace
