@@ -83,9 +83,27 @@ class OciBuildError(Exception):
 
 
 @dataclass(frozen=True)
-class PlatformImageRequest:
+class PlatformInputsRequest:
+    """The inputs of one platform's build of an image (`PlatformBuildInputs`)."""
+
     address: Address
     platform: str
+
+
+@dataclass(frozen=True)
+class PlatformImageRequest:
+    """One platform of an image as built from the inputs whose content key is `content_key`.
+
+    The key is part of the request, so a build after an edit is a new node in Pants' graph. Asked
+    for by (address, platform) alone, a node asking for two platforms would be re-checked by asking
+    again for both at once, and Pants gives up on the rest as soon as one answer differs: the
+    first platform to finish building after an edit would cancel the other's running build, only
+    for it to start again.
+    """
+
+    address: Address
+    platform: str
+    content_key: str
 
 
 @dataclass(frozen=True)
@@ -143,7 +161,7 @@ class BasePlan:
 
     from_lines: dict[int, FromRewrite]
     from_flags: dict[int, dict[str, str]]
-    repo_bases: dict[str, PlatformImageRequest]
+    repo_bases: dict[str, PlatformInputsRequest]
     external_bases: dict[str, ExternalBaseRequest]
     # The same for the flags of ONBUILD triggers of repo bases, keyed by the child's FROM line.
     trigger_flags: dict[int, dict[str, str]] = field(default_factory=dict)
@@ -165,7 +183,7 @@ def plan_bases(resolution: DockerfileResolution, base_images: Iterable[BaseImage
         if placeholder is None:
             placeholder = placeholders[key] = f"shipyard-base-placeholder-{len(placeholders)}"
             if base.image is not None:
-                plan.repo_bases[placeholder] = PlatformImageRequest(base.image, base_platform)
+                plan.repo_bases[placeholder] = PlatformInputsRequest(base.image, base_platform)
             else:
                 plan.external_bases[placeholder] = ExternalBaseRequest(
                     ref.reference, base_platform, f"{resolution.dockerfile_path}:{ref.line}"
@@ -235,7 +253,7 @@ def content_key(document: str) -> str:
 
 @rule(desc="Resolve the inputs of one platform of an OCI image", level=LogLevel.DEBUG)
 async def platform_build_inputs(
-    request: PlatformImageRequest, builder: OciBuilder, oci: OciSubsystem
+    request: PlatformInputsRequest, builder: OciBuilder, oci: OciSubsystem
 ) -> PlatformBuildInputs:
     """Resolves one platform's build (bases pinned, Dockerfile rewritten, context collected) and
     its content key, building nothing: repo bases contribute their own content keys."""
@@ -262,7 +280,7 @@ async def platform_build_inputs(
         for line, exports in zip(repo_from_lines, base_exports)
         if any(e.onbuild for e in exports.exports)
     }
-    base_inputs = await MultiGet(Get(PlatformBuildInputs, PlatformImageRequest, r) for r in repo_bases.values())
+    base_inputs = await MultiGet(Get(PlatformBuildInputs, PlatformInputsRequest, r) for r in repo_bases.values())
     pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, r) for r in external_bases.values())
     # What the driver loads (a layout in the sandbox) or pulls (a pinned reference), per placeholder.
     driver_bases = [
@@ -327,7 +345,10 @@ async def platform_build_inputs(
         address=request.address,
         platform=platform,
         files=await Get(Digest, MergeDigests([files, prefixed_context])),
-        repo_bases=tuple(repo_bases.values()),
+        repo_bases=tuple(
+            PlatformImageRequest(r.address, r.platform, b.content_key)
+            for r, b in zip(repo_bases.values(), base_inputs)
+        ),
         dockerfile_path=resolution.dockerfile_path,
         dockerfile_text=text,
         content_key=content_key(document),
@@ -342,7 +363,7 @@ async def build_platform_image(
 ) -> PlatformImage:
     """Runs the builder for one platform on the resolved inputs and this run's repo base layouts."""
     inputs, env = await MultiGet(
-        Get(PlatformBuildInputs, PlatformImageRequest, request),
+        Get(PlatformBuildInputs, PlatformInputsRequest(request.address, request.platform)),
         Get(EnvironmentVars, EnvironmentVarsRequest(oci.env_vars)),
     )
     platform = inputs.platform
@@ -423,7 +444,7 @@ async def oci_image_content_key(request: OciImageContentKeyRequest, oci: OciSubs
     field_set = OciImageFieldSet.create(wrapped.target)
     platforms = field_set.build_platforms(oci)
     inputs = await MultiGet(
-        Get(PlatformBuildInputs, PlatformImageRequest(request.address, p)) for p in platforms
+        Get(PlatformBuildInputs, PlatformInputsRequest(request.address, p)) for p in platforms
     )
     keys = tuple((i.platform, i.content_key) for i in inputs)
     bases = tuple(sorted({b.address for i in inputs for b in i.repo_bases}))
@@ -437,8 +458,12 @@ async def build_oci_image(request: OciImageBuildRequest, oci: OciSubsystem) -> B
     )
     field_set = OciImageFieldSet.create(wrapped.target)
     platforms = field_set.build_platforms(oci)
+    # Inputs first, then the builds by their content keys (see `PlatformImageRequest`).
+    inputs = await MultiGet(
+        Get(PlatformBuildInputs, PlatformInputsRequest(request.address, p)) for p in platforms
+    )
     images = await MultiGet(
-        Get(PlatformImage, PlatformImageRequest(request.address, p)) for p in platforms
+        Get(PlatformImage, PlatformImageRequest(request.address, i.platform, i.content_key)) for i in inputs
     )
     blobs = await MultiGet(Get(Digest, DigestSubset(i.layout, PathGlobs(["blobs/**"]))) for i in images)
 

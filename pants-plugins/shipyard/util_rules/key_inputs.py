@@ -22,7 +22,7 @@ from shipyard.util_rules.image_build import (
     OciImageContentKey,
     OciImageContentKeyRequest,
     PlatformBuildInputs,
-    PlatformImageRequest,
+    PlatformInputsRequest,
 )
 
 _CONTEXT = "context/"
@@ -46,11 +46,13 @@ class ImageKeyInputs:
 async def image_key_inputs(request: ImageKeyInputsRequest) -> ImageKeyInputs:
     key = await Get(OciImageContentKey, OciImageContentKeyRequest(request.address))
     inputs = await MultiGet(
-        Get(PlatformBuildInputs, PlatformImageRequest(request.address, p)) for p, _ in key.platforms
+        Get(PlatformBuildInputs, PlatformInputsRequest(request.address, p)) for p, _ in key.platforms
     )
     entries = await MultiGet(Get(DigestEntries, Digest, i.files) for i in inputs)
     base_requests = [b for i in inputs for b in i.repo_bases]
-    base_inputs = await MultiGet(Get(PlatformBuildInputs, PlatformImageRequest, b) for b in base_requests)
+    base_inputs = await MultiGet(
+        Get(PlatformBuildInputs, PlatformInputsRequest(b.address, b.platform)) for b in base_requests
+    )
     base_keys = dict(zip(base_requests, base_inputs))
     platforms = []
     for platform_inputs, platform_entries in zip(inputs, entries):
