@@ -53,8 +53,7 @@ BUILTIN_BACKENDS = (
     "pants.backend.docker",
     "pants.backend.experimental.helm",
 )
-# Options scopes registered by the shipyard backend: unknown to Pants without it.
-SHIPYARD_SCOPES = ("oci",)
+PLUGIN_DIR = REPO_ROOT / "pants-plugins" / "shipyard"
 PANTS_TIMEOUT = 900
 ERROR_LINES = 6
 
@@ -101,6 +100,18 @@ def changed_files(root: Path) -> Dict[str, Optional[bytes]]:
 # ---------------------------------------------------------------------------------------------
 
 
+def shipyard_scopes(plugin_dir: Path = PLUGIN_DIR) -> frozenset:
+    """The options scopes the shipyard backend registers (its subsystems' `options_scope` and its
+    goals' `name`), read from its source: Pants without the backend refuses their sections."""
+    assignment = re.compile(r'^\s+(?:options_scope|name)\s*=\s*"([a-z][a-z0-9-]*)"\s*$', re.M)
+    return frozenset(
+        scope
+        for directory in ("subsystems", "goals")
+        for module in sorted((plugin_dir / directory).glob("*.py"))
+        for scope in assignment.findall(module.read_text())
+    )
+
+
 def convert_pants_toml(text: str) -> str:
     """Swaps shipyard for the built-in backends; everything else ([pex-cli], [changed], ...) stays."""
     # [GLOBAL].pythonpath only served to load shipyard from pants-plugins/ (and its comment).
@@ -117,14 +128,15 @@ def convert_pants_toml(text: str) -> str:
     )
     if n != 1:
         raise ValueError("pants.toml has no [GLOBAL].backend_packages list to replace")
-    # Drop the shipyard backend's own option sections ([oci], [oci.registries.x], ...).
+    # Drop the shipyard backend's own option sections ([oci], [oci.registries.x], [helm-lint], ...).
     kept: List[str] = []
+    scopes = shipyard_scopes()
     skipping = False
     for line in text.splitlines(keepends=True):
         header = re.match(r"^\[([^\]]+)\]\s*$", line)
         if header:
             scope = header.group(1).strip()
-            skipping = scope.split(".")[0] in SHIPYARD_SCOPES
+            skipping = scope.split(".")[0] in scopes
         if not skipping:
             kept.append(line)
     return "".join(kept)
