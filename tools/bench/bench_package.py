@@ -52,7 +52,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
@@ -313,22 +313,29 @@ def cache_summary(output: str) -> dict:
     return {"builds": len(blocks), "steps": steps, "cached": len(cached), "cached_steps": cached}
 
 
-def run_loop(
-    copy: PantsCopy, env: Dict[str, str], specs: Sequence[dict], tmp: Path, label: str,
-    no_cache: bool = False, builder: str = "docker",
-) -> dict:
-    outdir = tmp / f"loop-{builder}-{label}"
+def run_script(copy: PantsCopy, env: Dict[str, str], outdir: Path, text: str, what: str) -> Tuple[str, str, float]:
+    """Runs a build script from `outdir` in the copy; returns its text, its stdout and its wall time."""
     outdir.mkdir()
-    script = outdir / "loop.sh"
-    script.write_text(loop_script(specs, outdir, no_cache, builder))
-    log(f"{builder} loop ({label}): {len(specs) * len(PLATFORMS)} x {builder} build ...")
+    script = outdir / "build.sh"
+    script.write_text(text)
     start = time.monotonic()
     r = subprocess.run(["bash", str(script)], cwd=copy.root, env=env, capture_output=True, text=True,
                        timeout=PANTS_TIMEOUT)
     wall = time.monotonic() - start
     if r.returncode != 0:
-        raise BenchError(f"the {builder} loop ({label}) failed (exit {r.returncode}):\n{tail(r.stdout + r.stderr)}")
-    cache = cache_summary(r.stdout) if builder == "docker" else buildah_cache_summary(r.stdout)
+        raise BenchError(f"{what} failed (exit {r.returncode}):\n{tail(r.stdout + r.stderr)}")
+    return text, r.stdout, wall
+
+
+def run_loop(
+    copy: PantsCopy, env: Dict[str, str], specs: Sequence[dict], tmp: Path, label: str,
+    no_cache: bool = False, builder: str = "docker",
+) -> dict:
+    outdir = tmp / f"loop-{builder}-{label}"
+    log(f"{builder} loop ({label}): {len(specs) * len(PLATFORMS)} x {builder} build ...")
+    script, stdout, wall = run_script(copy, env, outdir, loop_script(specs, outdir, no_cache, builder),
+                                      f"the {builder} loop ({label})")
+    cache = cache_summary(stdout) if builder == "docker" else buildah_cache_summary(stdout)
     builds = cache.pop("builds")
     # Each platform's images really are that platform's (the base tag is overwritten per platform).
     wrong = []
@@ -346,7 +353,7 @@ def run_loop(
     # steps run), and said so.
     log(f"{builder} loop ({label}): {wall:.1f}s, {builds} builds, {cache['cached']}/{cache['steps']} steps CACHED"
         + (f"; wrong architecture: {wrong}" if wrong else ""))
-    return {"wall_seconds": round(wall, 2), "builder_runs": builds, "cache": cache, "script": script.read_text(),
+    return {"wall_seconds": round(wall, 2), "builder_runs": builds, "cache": cache, "script": script,
             "wrong_architecture": wrong}
 
 
@@ -362,16 +369,9 @@ def buildah_cache_summary(output: str) -> dict:
 def build_alone(copy: PantsCopy, env: Dict[str, str], spec: dict, tmp: Path, builder: str) -> dict:
     """Builds one image for both platforms by hand with the builder, as a developer would."""
     outdir = tmp / f"alone-{builder}-{len(list(tmp.glob('alone-*')))}"
-    outdir.mkdir()
-    script = outdir / "alone.sh"
-    script.write_text(loop_script([spec], outdir, builder=builder))
     log(f"{spec['repository']} alone: 2 x {builder} build ...")
-    start = time.monotonic()
-    r = subprocess.run(["bash", str(script)], cwd=copy.root, env=env, capture_output=True, text=True,
-                       timeout=PANTS_TIMEOUT)
-    wall = time.monotonic() - start
-    if r.returncode != 0:
-        raise BenchError(f"building {spec['repository']} alone failed:\n{tail(r.stdout + r.stderr)}")
+    _, _, wall = run_script(copy, env, outdir, loop_script([spec], outdir, builder=builder),
+                            f"building {spec['repository']} alone")
     log(f"{spec['repository']} alone: {wall:.1f}s")
     return {"wall_seconds": round(wall, 2), "builder_runs": len(PLATFORMS)}
 
