@@ -452,18 +452,16 @@ async def oci_image_content_key(request: OciImageContentKeyRequest, oci: OciSubs
 
 
 @rule(desc="Build an OCI image for all its platforms")
-async def build_oci_image(request: OciImageBuildRequest, oci: OciSubsystem) -> BuiltOciImage:
+async def build_oci_image(request: OciImageBuildRequest) -> BuiltOciImage:
     wrapped = await Get(
         WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard build")
     )
     field_set = OciImageFieldSet.create(wrapped.target)
-    platforms = field_set.build_platforms(oci)
-    # Inputs first, then the builds by their content keys (see `PlatformImageRequest`).
-    inputs = await MultiGet(
-        Get(PlatformBuildInputs, PlatformInputsRequest(request.address, p)) for p in platforms
-    )
+    # The content key first, then the builds by their platforms' keys (see `PlatformImageRequest`).
+    key = await Get(OciImageContentKey, OciImageContentKeyRequest(request.address))
     images = await MultiGet(
-        Get(PlatformImage, PlatformImageRequest(request.address, i.platform, i.content_key)) for i in inputs
+        Get(PlatformImage, PlatformImageRequest(request.address, platform, platform_key))
+        for platform, platform_key in key.platforms
     )
     blobs = await MultiGet(Get(Digest, DigestSubset(i.layout, PathGlobs(["blobs/**"]))) for i in images)
 
