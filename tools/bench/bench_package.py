@@ -313,8 +313,8 @@ def cache_summary(output: str) -> dict:
     return {"builds": len(blocks), "steps": steps, "cached": len(cached), "cached_steps": cached}
 
 
-def run_script(copy: PantsCopy, env: Dict[str, str], outdir: Path, text: str, what: str) -> Tuple[str, str, float]:
-    """Runs a build script from `outdir` in the copy; returns its text, its stdout and its wall time."""
+def run_script(copy: PantsCopy, env: Dict[str, str], outdir: Path, text: str, what: str) -> Tuple[str, float]:
+    """Runs the build script `text` from `outdir` in the copy; returns its stdout and wall time."""
     outdir.mkdir()
     script = outdir / "build.sh"
     script.write_text(text)
@@ -324,7 +324,7 @@ def run_script(copy: PantsCopy, env: Dict[str, str], outdir: Path, text: str, wh
     wall = time.monotonic() - start
     if r.returncode != 0:
         raise BenchError(f"{what} failed (exit {r.returncode}):\n{tail(r.stdout + r.stderr)}")
-    return text, r.stdout, wall
+    return r.stdout, wall
 
 
 def run_loop(
@@ -333,8 +333,8 @@ def run_loop(
 ) -> dict:
     outdir = tmp / f"loop-{builder}-{label}"
     log(f"{builder} loop ({label}): {len(specs) * len(PLATFORMS)} x {builder} build ...")
-    script, stdout, wall = run_script(copy, env, outdir, loop_script(specs, outdir, no_cache, builder),
-                                      f"the {builder} loop ({label})")
+    script = loop_script(specs, outdir, no_cache, builder)
+    stdout, wall = run_script(copy, env, outdir, script, f"the {builder} loop ({label})")
     cache = cache_summary(stdout) if builder == "docker" else buildah_cache_summary(stdout)
     builds = cache.pop("builds")
     # Each platform's images really are that platform's (the base tag is overwritten per platform).
@@ -370,8 +370,8 @@ def build_alone(copy: PantsCopy, env: Dict[str, str], spec: dict, tmp: Path, bui
     """Builds one image for both platforms by hand with the builder, as a developer would."""
     outdir = tmp / f"alone-{builder}-{len(list(tmp.glob('alone-*')))}"
     log(f"{spec['repository']} alone: 2 x {builder} build ...")
-    _, _, wall = run_script(copy, env, outdir, loop_script([spec], outdir, builder=builder),
-                            f"building {spec['repository']} alone")
+    _, wall = run_script(copy, env, outdir, loop_script([spec], outdir, builder=builder),
+                         f"building {spec['repository']} alone")
     log(f"{spec['repository']} alone: {wall:.1f}s")
     return {"wall_seconds": round(wall, 2), "builder_runs": len(PLATFORMS)}
 
