@@ -99,14 +99,6 @@ class Edit:
     # Changes committed before the edit (a repository shape the example does not have); the edit
     # is then measured against that commit, and the work tree is reset to the base afterwards.
     setup: Optional[Apply] = None
-    # What Pants 2.17's `--changed-since` lists today when it cannot see the whole truth
-    # (`affected`); `why` says what catches the difference. None: it lists `affected`.
-    changed_since_today: Optional[frozenset[str]] = None
-
-    @property
-    def listed(self) -> frozenset[str]:
-        """What `--changed-since ... list` must print for this edit."""
-        return self.affected if self.changed_since_today is None else self.changed_since_today
 
 
 def edit(
@@ -115,16 +107,8 @@ def edit(
     affected: set[str],
     why: str,
     setup: Optional[Apply] = None,
-    changed_since_today: Optional[set[str]] = None,
 ) -> Edit:
-    return Edit(
-        name,
-        apply,
-        frozenset(affected),
-        why,
-        setup,
-        None if changed_since_today is None else frozenset(changed_since_today),
-    )
+    return Edit(name, apply, frozenset(affected), why, setup)
 
 
 # What tailor cannot guess (contexts, repositories, build args): kept when BUILD files are re-tailored.
@@ -388,9 +372,43 @@ CORPUS: tuple[Edit, ...] = (
         "copied_file_deleted",
         delete("apps/webui/public/styles.css"),
         {WEBUI, TINYOLLY},
-        "COPY public/ no longer copies it. --changed-since cannot see it: a deleted file maps only "
-        "to its target generator, which no image depends on; publish's content key (inputs hash) "
-        "does, and package/peek resolve the copy set afresh",
-        changed_since_today=set(),
+        "COPY public/ copied it. Pants maps a deleted file only to its target generator; in a "
+        "--changed-since run the image depends on the owners of its deleted copied files",
+    ),
+    edit(
+        "copied_python_module_deleted",
+        delete("apps/demo/traffic.py"),
+        {DEMO, DEMOS_CHART},
+        "demo's COPY . . copied it (its owner is the python_sources generator)",
+    ),
+    edit(
+        "uncopied_file_deleted",
+        delete("apps/webui/README.md"),
+        set(),
+        "webui copies package files, scripts/, src/ and public/, not its README",
+    ),
+    edit(
+        "dockerignored_file_deleted",
+        delete("apps/demo/README.md"),
+        set(),
+        "demo's .dockerignore leaves *.md out of COPY . .",
+    ),
+    edit(
+        "dockerignore_deleted",
+        delete("apps/demo/.dockerignore"),
+        {DEMO, DEMOS_CHART},
+        "without it, COPY . . also copies tests/ and the READMEs",
+    ),
+    edit(
+        "chart_template_deleted",
+        delete("charts/tinyolly/templates/NOTES.txt"),
+        {TINYOLLY},
+        "helm package included it",
+    ),
+    edit(
+        "helmignored_chart_file_deleted",
+        delete("charts/tinyolly/ci/ci-values.yaml"),
+        set(),
+        ".helmignore lists ci/",
     ),
 )

@@ -58,7 +58,7 @@ def test_changed_since_names_exactly_the_affected_targets(corpus_repo: PantsRepo
             corpus_repo.git("add", "-A")
             corpus_repo.git("commit", "-q", "-m", f"setup for {edit.name}")
         edit.apply(corpus_repo.root)
-        assert affected_images_and_charts(corpus_repo) == set(edit.listed), edit.why
+        assert affected_images_and_charts(corpus_repo) == set(edit.affected), edit.why
     finally:
         corpus_repo.git("reset", "-q", "--hard", base)
         corpus_repo.git("clean", "-fdq")

@@ -1,4 +1,5 @@
-"""Infers a `helm_chart`'s dependencies: its packaged files, its `file://` charts, its images."""
+"""Infers a `helm_chart`'s dependencies: its packaged files (and, in a `--changed-since` run, the
+owners of those deleted), its `file://` charts, its images."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ from shipyard.util_rules.chart_resolution import (
     HelmChartFieldSet,
     LocalChartDependency,
     ResolvedHelmChart,
+)
+from shipyard.util_rules.deleted_files import (
+    DeletedChartFiles,
+    DeletedChartFilesRequest,
+    DeletedFileOwners,
+    DeletedFileOwnersRequest,
+    DeletedFilesUnder,
+    DeletedFilesUnderRequest,
 )
 from shipyard.util_rules.file_owners import FileOwners, FileOwnersRequest, UnownedFilesError
 from shipyard.target_types import HelmChartMetadataField
@@ -104,7 +113,8 @@ async def infer_helm_chart_dependencies(
 ) -> InferredDependencies:
     """Depends on the owners of the files `helm package` would include, the charts named by
     `file://` dependencies, the `oci_image` targets whose repository values/templates name, and
-    the target owning pants.toml (registry addresses are stamped into packaged charts)."""
+    the target owning pants.toml (registry addresses are stamped into packaged charts). In a
+    `--changed-since` run, also on the owners of deleted files the chart packaged."""
     chart = await Get(ResolvedHelmChart, HelmChartFieldSet, request.field_set)
     owners = await Get(
         FileOwners,
@@ -154,9 +164,14 @@ async def infer_helm_chart_dependencies(
             for (c, dep), target in zip(lookups, found)
             if target not in reached_by or target == chart.address
         ]
+    # In a `--changed-since` run: the owners of deleted files the chart packaged.
+    deleted = await Get(DeletedFilesUnder, DeletedFilesUnderRequest(chart.chart_dir))
+    packaged_deleted = await Get(DeletedChartFiles, DeletedChartFilesRequest(chart.chart_dir, deleted.paths))
+    deleted_owners = await Get(DeletedFileOwners, DeletedFileOwnersRequest(packaged_deleted.paths, chart.address))
     return InferredDependencies(
         sorted(
             owners.addresses(excluding=[chart.address])
+            | set(deleted_owners.addresses)
             | set(local_charts)
             | chart.repo_images
             | set(config_owners.addresses)

@@ -1,5 +1,6 @@
 """Infers an `oci_image`'s dependencies: the owners of exactly the files its Dockerfile copies,
-its `.dockerignore`, the repo images it is built from, and the Pants config holding `[oci]`.
+its `.dockerignore`, the repo images it is built from, and the Pants config holding `[oci]`; in a
+`--changed-since` run, also the owners of the copied files that were deleted.
 
 An image whose Dockerfile cannot be resolved (deleted, or a COPY source missing from its context)
 is reported with a warning and made to depend on every target in its build context, so that it
@@ -25,7 +26,20 @@ from pants.engine.target import (
 )
 from pants.engine.unions import UnionRule
 
+from shipyard.dockerfile.dockerignore import dockerignore_candidates
+from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileField
+from shipyard.util_rules.deleted_files import (
+    DeletedFileOwners,
+    DeletedFileOwnersRequest,
+    DeletedFilesUnder,
+    DeletedFilesUnderRequest,
+)
+from shipyard.util_rules.dockerfile_resolution import (
+    DockerfileResolution,
+    DockerfileResolutionRequest,
+    InvalidDockerfileError,
+)
 from shipyard.util_rules.file_owners import FileOwners, FileOwnersRequest, UnownedFilesError
 from shipyard.util_rules.image_resolution import (
     BaseImage,
@@ -95,12 +109,36 @@ async def _conservative_dependencies(
     )
 
 
+async def _owners_of_deleted_inputs(
+    field_set: OciImageFieldSet, resolution: DockerfileResolution, oci: OciSubsystem
+) -> frozenset[Address]:
+    """In a `--changed-since` run, the owners of the deleted files the Dockerfile would copy (and
+    of a deleted `.dockerignore` it would read), so the image counts as changed by them."""
+    deleted = await Get(DeletedFilesUnder, DeletedFilesUnderRequest(resolution.context_dir))
+    if not deleted.paths:
+        return frozenset()
+    try:
+        as_before = await Get(
+            DockerfileResolution,
+            DockerfileResolutionRequest,
+            field_set.dockerfile_request(oci, assume_present=deleted.paths),
+        )
+        read = [p for p in deleted.paths if p in as_before.copy_lines]
+    except InvalidDockerfileError:
+        read = list(deleted.paths)  # Cannot tell which were copied: count them all.
+    ignore_files = set(dockerignore_candidates(resolution.dockerfile_path, resolution.context_dir))
+    read.extend(p for p in deleted.paths if p in ignore_files)
+    owners = await Get(DeletedFileOwners, DeletedFileOwnersRequest(tuple(sorted(set(read))), field_set.address))
+    return frozenset(owners.addresses)
+
+
 @rule(desc="Infer an OCI image's dependencies")
 async def infer_oci_image_dependencies(
-    request: InferOciImageDependencies, config_owners: OciConfigOwners
+    request: InferOciImageDependencies, config_owners: OciConfigOwners, oci: OciSubsystem
 ) -> InferredDependencies:
     """Depends on the owners of the copied files and of the `.dockerignore`, on the repo images
-    named by FROM / COPY --from / RUN --mount=from, and on the target owning pants.toml."""
+    named by FROM / COPY --from / RUN --mount=from, and on the target owning pants.toml. In a
+    `--changed-since` run, also on the owners of deleted files the Dockerfile copied."""
     attempt = await Get(OciImageResolutionAttempt, OciImageFieldSet, request.field_set)
     if attempt.image is None:
         return await _conservative_dependencies(request.field_set, attempt, config_owners)
@@ -160,9 +198,11 @@ async def infer_oci_image_dependencies(
             '`files(name="files", sources=["**/*", "!BUILD"])` in their directory, or run '
             "`pants tailor ::`; or exclude them in .dockerignore if the image does not need them.",
         )
+    deleted_owners = await _owners_of_deleted_inputs(request.field_set, resolution, oci)
     return InferredDependencies(
         sorted(
             owners.addresses(excluding=[image.address])
+            | deleted_owners
             | set(image.repo_bases)
             | set(config_owners.addresses)
         )

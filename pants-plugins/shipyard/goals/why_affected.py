@@ -8,7 +8,7 @@ changed file to it, every step with its reason and the file and line behind it; 
 
 Reachability follows Pants' dependency graph (the one `--changed-since` uses); the reasons come
 from the Dockerfile, chart and import facts the inference rules read. A deleted file is matched
-against the Dockerfiles as if it were still there, which `--changed-since` itself cannot do.
+against the Dockerfiles as if it were still there, as inference does in a `--changed-since` run.
 """
 
 from __future__ import annotations

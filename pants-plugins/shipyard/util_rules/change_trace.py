@@ -26,7 +26,6 @@ from pants.engine.rules import Get, MultiGet
 from pants.engine.target import Target, UnexpandedTargets
 from pants.source.source_root import SourceRootsRequest, SourceRootsResult
 
-from shipyard.chart.helmignore import HelmIgnore, chart_files
 from shipyard.delivery.graph import CHART, IMAGE, DeliveryGraph, Edge, Node
 from shipyard.delivery.python_imports import import_line, module_of
 from shipyard.source_text import decode_lossless
@@ -41,6 +40,7 @@ from shipyard.util_rules.delivery_facts import (
     image_reads_edge,
 )
 from shipyard.util_rules.chart_resolution import ResolvedHelmChart
+from shipyard.util_rules.deleted_files import DeletedChartFiles, DeletedChartFilesRequest
 from shipyard.util_rules.dockerfile_resolution import DockerfileResolution, DockerfileResolutionRequest
 from shipyard.util_rules.file_owners import is_build_file
 from shipyard.util_rules.image_resolution import OciImageFieldSet
@@ -147,22 +147,14 @@ async def _add_deleted_chart_files(graph: DeliveryGraph, deleted: Sequence[str],
         return f"{chart.chart_dir}/" if chart.chart_dir else ""
 
     charts = [c for c in facts.charts if any(d.startswith(prefix(c)) for d in deleted)]
-    ignore_files = await MultiGet(
-        Get(
-            DigestContents,
-            PathGlobs([f"{prefix(c)}.helmignore"], glob_match_error_behavior=GlobMatchErrorBehavior.ignore),
-        )
-        for c in charts
+    packaged = await MultiGet(
+        Get(DeletedChartFiles, DeletedChartFilesRequest(c.chart_dir, tuple(deleted))) for c in charts
     )
-    for chart, contents in zip(charts, ignore_files):
-        root = prefix(chart)
-        helmignore = (
-            HelmIgnore.parse(decode_lossless(contents[0].content), f"{root}.helmignore") if contents else None
-        )
-        for path in deleted:
-            if path.startswith(root) and chart_files([path[len(root):]], helmignore):
-                graph.add_node(artifact_node(chart.address, CHART))
-                graph.add_edge(Edge(path, chart.address.spec, "deleted; was packaged by"))
+    for chart, files in zip(charts, packaged):
+        if files.paths:
+            graph.add_node(artifact_node(chart.address, CHART))
+        for path in files.paths:
+            graph.add_edge(Edge(path, chart.address.spec, "deleted; was packaged by"))
 
 
 def _start_edge(path: str, owner: Target, facts: DeliveryFacts, build_file_options: BuildFileOptions) -> Edge:

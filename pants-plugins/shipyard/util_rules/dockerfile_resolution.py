@@ -76,10 +76,12 @@ class DockerfileResolution:
 @dataclass(frozen=True)
 class BuildContextRequest:
     """A build context directory (build-root relative, "" for the root) and the ignore file that
-    applies to it (None: no `.dockerignore`)."""
+    applies to it (None: no `.dockerignore`), with deleted files to list as if present
+    (context-relative; for inference and `why-affected` asking what a deleted file was)."""
 
     context_dir: str
     dockerignore_path: Optional[str]
+    assume_present: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,7 +114,7 @@ async def index_build_context(request: BuildContextRequest) -> BuildContext:
             dockerignore = DockerIgnore.parse(decode_lossless(ignore_contents[0].content), request.dockerignore_path)
         except DockerfileError as e:
             raise InvalidDockerfileError(str(e)) from e
-    files = tuple(p[len(prefix):] for p in listing.files)
+    files = tuple(dict.fromkeys((*(p[len(prefix):] for p in listing.files), *request.assume_present)))
     return BuildContext(request.context_dir, request.dockerignore_path, files, ContextIndex(files, dockerignore))
 
 
@@ -136,23 +138,18 @@ async def resolve_dockerfile_request(
             "without a Dockerfile needs no oci_image target."
         )
     dockerignore_path = select_dockerignore(request.dockerfile_path, request.context_dir, ignore_listing.files)
-    context = await Get(BuildContext, BuildContextRequest(request.context_dir, dockerignore_path))
+    # Images of one context share its index, also with deleted files assumed present.
+    assumed = tuple(sorted({p[len(prefix):] for p in request.assume_present if p.startswith(prefix)}))
+    context = await Get(BuildContext, BuildContextRequest(request.context_dir, dockerignore_path, assumed))
     context_label = request.context_dir or "the repository root"
     unlisted_reason = functools.partial(
         _ignored_by_pants, get_buildroot(), prefix, global_options.pants_ignore_use_gitignore
     )
     try:
         parsed = parse_dockerfile(decode_lossless(dockerfile_contents[0].content), request.dockerfile_path)
-        # The shared index, unless `why-affected` asks about files that are gone (a fresh one).
-        assumed = [p[len(prefix):] for p in request.assume_present if p.startswith(prefix)]
-        index = (
-            ContextIndex(dict.fromkeys((*context.files, *assumed)), context.index.ignore)
-            if assumed
-            else context.index
-        )
         resolved = resolve_dockerfile(
             parsed,
-            context_index=index,
+            context_index=context.index,
             build_args=dict(request.build_args),
             target_stage=request.target_stage,
             platforms=request.platforms,
