@@ -78,6 +78,16 @@ def move(path: str, to: str) -> Apply:
     return apply
 
 
+def git_move(path: str, to: str) -> Apply:
+    """`git mv`: a staged rename, which `git diff HEAD` (so `--changed-since`) reports as the new
+    path only."""
+
+    def apply(root: Path) -> None:
+        subprocess.run(["git", "mv", path, to], cwd=root, check=True, capture_output=True)
+
+    return apply
+
+
 def run_pants(*args: str) -> Apply:
     """Runs `./pants ARGS` in the copy (e.g. `tailor ::`): the edit is whatever it writes."""
 
@@ -374,6 +384,14 @@ CORPUS: tuple[Edit, ...] = (
         {WEBUI, TINYOLLY},
         "COPY public/ copied it. Pants maps a deleted file only to its target generator; in a "
         "--changed-since run the image depends on the owners of its deleted copied files",
+    ),
+    edit(
+        "copied_file_moved_to_another_app",
+        git_move("apps/webui/public/styles.css", "apps/opamp-server/styles.css"),
+        {WEBUI, TINYOLLY},
+        "webui's COPY public/ copied it; git reports a rename, so --changed-since sees only the new "
+        "path (another app's files, which opamp-server does not copy): in that run webui depends "
+        "on the new path's owner",
     ),
     edit(
         "copied_python_module_deleted",

@@ -45,7 +45,7 @@ def rule_runner() -> RuleRunner:
             "app/Dockerfile": "FROM scratch\nCOPY src/ /app/src/\n",
             "app/.dockerignore": "src/*.tmp\n",
             "app/src/main.py": "",
-            "app/src/util.py": "",
+            "app/src/util.py": "def util() -> int:\n    return 1\n",
             "app/src/scratch.tmp": "",
             "app/README.md": "",
             "other/BUILD": 'oci_image(name="other")\n' + FILES,
@@ -157,3 +157,24 @@ def test_a_deleted_packaged_chart_file_makes_the_chart_depend_on_its_generator(r
 def test_a_deleted_helmignored_chart_file_adds_nothing(rule_runner: RuleRunner) -> None:
     delete(rule_runner, "chart/ci/ci-values.yaml")
     assert "chart:chart-files" not in chart_dependencies(rule_runner, "--changed-since=HEAD")
+
+
+def test_a_copied_file_renamed_out_of_the_copy_makes_the_image_depend_on_the_new_paths_owner(
+    rule_runner: RuleRunner,
+) -> None:
+    # git reports a rename, and Pants' `--changed-since` sees only the new path.
+    git(rule_runner, "mv", "app/src/util.py", "app/util.py")
+    git(rule_runner, "commit", "-q", "-m", "move util.py out of src/")
+    assert "app/util.py:files" in image_dependencies(rule_runner, "--changed-since=HEAD~1")
+    # `git diff-tree` (what Pants runs for `--changed-diffspec`) detects no renames: a deletion.
+    assert "app:files" in image_dependencies(rule_runner, "--changed-diffspec=HEAD")
+    assert "app/util.py:files" not in image_dependencies(rule_runner)
+
+
+def test_a_staged_rename_counts_too(rule_runner: RuleRunner) -> None:
+    git(rule_runner, "mv", "app/src/util.py", "app/util.py")
+    rule_runner.set_options(["--changed-since=HEAD"])
+    deleted = rule_runner.request(DeletedChangedFiles, [])
+    assert deleted.paths == ("app/src/util.py",)
+    assert dict(deleted.renamed_to) == {"app/src/util.py": "app/util.py"}
+    assert "app/util.py:files" in image_dependencies(rule_runner, "--changed-since=HEAD")

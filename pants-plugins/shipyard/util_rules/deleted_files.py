@@ -1,5 +1,5 @@
 """The files a `--changed-since` (or `--changed-diffspec`) run reports that no longer exist, and
-the targets whose globs owned them.
+the targets whose globs owned them (or own the new path of a renamed file).
 
 Pants 2.17 maps a deleted file to the target generator whose `sources` globs match it, and nothing
 depends on a generator, so deleting a file an image copies (or a chart packages) would change no
@@ -20,7 +20,8 @@ from pants.engine.fs import DigestContents, GlobMatchErrorBehavior, PathGlobs
 from pants.engine.internals.graph import Owners, OwnersRequest
 from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import UnexpandedTargets
-from pants.vcs.changed import Changed, ChangedOptions, DependentsOption
+from pants.util.frozendict import FrozenDict
+from pants.vcs.changed import Changed
 from pants.vcs.git import GitWorktreeRequest, MaybeGitWorktree
 
 from shipyard.chart.helmignore import HelmIgnore, chart_files
@@ -30,31 +31,78 @@ from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileFiel
 
 @dataclass(frozen=True)
 class DeletedChangedFiles:
-    """Build-root-relative paths among the run's changed files that are gone from the disk."""
+    """Build-root-relative paths that the run's changes removed and that are gone from the disk.
+
+    A path git reports as renamed is listed here, and `renamed_to` maps it to the new path: Pants'
+    `--changed-since` sees only the new path, so the image that copied the old one must depend on
+    the new path's owner to be listed.
+    """
 
     paths: tuple[str, ...]
+    renamed_to: FrozenDict[str, str] = FrozenDict()
+
+
+def parse_name_status(output: str) -> tuple[list[str], dict[str, str]]:
+    """(deleted paths, {old path: new path} for renames) from `git diff --name-status -z` output.
+
+    Fields end with NUL: a status, then one path, or two (old, new) for a rename (`R<score>`) or
+    a copy (`C<score>`, which keeps the old path). With `-z` git writes paths as they are, unquoted.
+    """
+    deleted: list[str] = []
+    renamed: dict[str, str] = {}
+    fields = output.split("\0")
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status[0] in "RC":
+            if status[0] == "R":
+                renamed[fields[i + 1]] = fields[i + 2]
+            i += 3
+        else:
+            if status == "D":
+                deleted.append(fields[i + 1])
+            i += 2
+    return deleted, renamed
 
 
 @rule(desc="Find the deleted files among the changed files")
 async def find_deleted_changed_files(changed: Changed) -> DeletedChangedFiles:
-    """The files `[changed].since` / `diffspec` report (as Pants computes them) that no longer
-    exist; none when neither option is set. Read from git once per run, like Pants' own."""
+    """The files `[changed].since` / `diffspec` removed (deleted or renamed away, as Pants' own git
+    commands see them) that no longer exist; none when neither option is set. Read from git
+    once per run, like Pants' own."""
     if not (changed.since or changed.diffspec):
         return DeletedChangedFiles(())
     buildroot = get_buildroot()
     worktree = (await Get(MaybeGitWorktree, GitWorktreeRequest(subdir=buildroot))).git_worktree
     if worktree is None:
         return DeletedChangedFiles(())  # Pants itself refuses `--changed-since` outside git.
-    options = ChangedOptions(changed.since, changed.diffspec, DependentsOption.NONE)
+    # The ranges Pants' `changed_files` / `changes_in` diff, with statuses instead of names only.
+    if changed.diffspec:
+        commands = [["diff-tree", "--no-commit-id", "--name-status", "-z", "-r", changed.diffspec]]
+    else:
+        commands = [["diff", "--name-status", "-z", "HEAD"], ["diff", "--name-status", "-z", f"{changed.since}...HEAD"]]
+    deleted: set[str] = set()
+    renamed: dict[str, str] = {}
+    for command in commands:
+        output = worktree._git_binary._invoke_unsandboxed(worktree._create_git_cmdline([*command, "--", buildroot]))
+        gone, moved = parse_name_status(output)
+        deleted.update(gone)
+        renamed.update(moved)
+
+    def relative(path: str) -> str:
+        return worktree._fix_git_relative_path(path, buildroot)
+
+    renamed_to = {relative(old): relative(new) for old, new in renamed.items()}
     # The disk, not the engine's view: a file Pants ignores is changed, not deleted.
     return DeletedChangedFiles(
         tuple(
             sorted(
                 path
-                for path in options.changed_files(worktree)
+                for path in {*map(relative, deleted), *renamed_to}
                 if not os.path.lexists(os.path.join(buildroot, path))
             )
-        )
+        ),
+        FrozenDict(sorted(renamed_to.items())),
     )
 
 
@@ -92,13 +140,17 @@ class DeletedFileOwners:
 
 
 @rule(desc="Find the targets that owned deleted files")
-async def find_deleted_file_owners(request: DeletedFileOwnersRequest) -> DeletedFileOwners:
-    """The targets (generators, for a generated file) whose globs match the deleted files: the
-    targets `--changed-since` reports for them. Images and charts are left out: one that owns a
-    file by its own globs is already changed, and depending on it could close a cycle."""
+async def find_deleted_file_owners(
+    request: DeletedFileOwnersRequest, deleted: DeletedChangedFiles
+) -> DeletedFileOwners:
+    """The targets `--changed-since` reports for the deleted files: those whose globs match a
+    deleted file (generators, for a generated file), or the owners of a renamed file's new path.
+    Images and charts are left out: one that owns a file by its own globs is already changed,
+    and depending on it could close a cycle."""
     if not request.paths:
         return DeletedFileOwners(())
-    owners = await Get(Owners, OwnersRequest(request.paths, filter_by_global_options=False))
+    paths = tuple(sorted({deleted.renamed_to.get(p, p) for p in request.paths}))
+    owners = await Get(Owners, OwnersRequest(paths, filter_by_global_options=False))
     targets = await Get(UnexpandedTargets, Addresses(a for a in owners if a != request.requester))
     return DeletedFileOwners(
         tuple(
