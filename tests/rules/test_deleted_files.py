@@ -178,3 +178,16 @@ def test_a_staged_rename_counts_too(rule_runner: RuleRunner) -> None:
     assert deleted.paths == ("app/src/util.py",)
     assert dict(deleted.renamed_to) == {"app/src/util.py": "app/util.py"}
     assert "app/util.py:files" in image_dependencies(rule_runner, "--changed-since=HEAD")
+
+
+def test_an_image_its_deleted_files_leave_unresolvable_still_depends_on_their_new_owners(
+    rule_runner: RuleRunner,
+) -> None:
+    # Every file of the copied src/ is moved to other/ or removed: `COPY src/` now fails, so the
+    # image counts as changed by anything in its context, and by the moved files' new owners.
+    git(rule_runner, "mv", "app/src/util.py", "other/util.py")
+    git(rule_runner, "rm", "-q", "app/src/main.py", "app/src/scratch.tmp")
+    git(rule_runner, "commit", "-q", "-m", "move src/ away")
+    dependencies = image_dependencies(rule_runner, "--changed-since=HEAD~1")
+    assert "other/util.py:files" in dependencies
+    assert "app:files" in dependencies

@@ -6,8 +6,8 @@ Usage: python3 tools/bench/exactness.py [--size 100] [--seed 13] [--json PATH] [
 
 Generates the repository (tools/bench/synth_repo.py) for both backends, commits each, and for
 every change of `build_corpus` (>= 50, of every kind: app file, shared library, base Dockerfile,
-values tag, chart template, library chart, README/tests/docs, .dockerignore, added and deleted
-files, BUILD edits) applies it to a clean work tree and runs
+values tag, chart template, library chart, README/tests/docs, .dockerignore, added, deleted and
+moved files, BUILD edits) applies it to a clean work tree and runs
   ./pants --changed-since=HEAD --changed-dependents=transitive --filter-target-type=<image>,helm_chart list
 The expected set comes from the generator's model of what each image copies and each chart
 packages (Model.affected_by), never from a backend. The path-prefix filter marks an image when
@@ -22,14 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Optional, Sequence
 
@@ -53,6 +51,9 @@ class Change:
     name: str
     files: Dict[str, Optional[str]]
     expected: FrozenSet[str]
+    # Staged (`git add -A`), so that git reports a deleted and an added file of the same content
+    # as a rename, as it does for `git mv` or in a commit.
+    staged: bool = False
 
 
 def _pkg_dir(image: Image) -> str:
@@ -138,6 +139,17 @@ def build_corpus(model: Model, seed: int = 13) -> List[Change]:
         edit("deleted file", f"{image.app_dir}/src/render.ts", None)
         edit("deleted file", f"{image.app_dir}/README.md", None)
     edit("deleted file", f"{charts[1].directory}/templates/NOTES.txt", None)
+    # Moved files (git reports renames): a copied file moved into another app where it is not
+    # copied. `--changed-since` sees only the new path.
+    go_a, go_b = pick("go", 2)
+    node_a, node_b = pick("node", 2)
+    for old, new in (
+        (f"{go_a.app_dir}/internal/handler/handler.go", f"{go_b.app_dir}/docs/handler.go"),
+        (f"{node_a.app_dir}/src/render.ts", f"{node_b.app_dir}/docs/render.ts"),
+    ):
+        owner = model.image_copying_new_file(new)
+        expected = model.affected_by([old]) | (model.closure_of_images([owner]) if owner else frozenset())
+        changes.append(Change("moved file", f"{old} -> {new}", {old: None, new: files[old]}, expected, staged=True))
     # BUILD edits: a build arg the Dockerfile uses (the image changes), a comment (nothing does).
     for i, image in enumerate(pick("python-app", 3)):
         old = f'oci_image(name="{image.address.split(":")[1]}", repository="{image.repository}")'
@@ -183,6 +195,8 @@ def apply(root: Path, change: Change, builtin: bool) -> None:
         if builtin:
             data = convert_file(path, data) or data
         target.write_bytes(data)
+    if change.staged:
+        git(root, "add", "-A")
 
 
 def query(root: Path, backend: str) -> Answer:

@@ -109,12 +109,11 @@ async def _conservative_dependencies(
     )
 
 
-async def _owners_of_deleted_inputs(
-    field_set: OciImageFieldSet, resolution: DockerfileResolution, oci: OciSubsystem
-) -> frozenset[Address]:
+async def _owners_of_deleted_inputs(field_set: OciImageFieldSet, oci: OciSubsystem) -> frozenset[Address]:
     """In a `--changed-since` run, the owners of the deleted files the Dockerfile would copy (and
     of a deleted `.dockerignore` it would read), so the image counts as changed by them."""
-    deleted = await Get(DeletedFilesUnder, DeletedFilesUnderRequest(resolution.context_dir))
+    context_dir = field_set.context.context_dir(field_set.address)
+    deleted = await Get(DeletedFilesUnder, DeletedFilesUnderRequest(context_dir))
     if not deleted.paths:
         return frozenset()
     try:
@@ -126,7 +125,7 @@ async def _owners_of_deleted_inputs(
         read = [p for p in deleted.paths if p in as_before.copy_lines]
     except InvalidDockerfileError:
         read = list(deleted.paths)  # Cannot tell which were copied: count them all.
-    ignore_files = set(dockerignore_candidates(resolution.dockerfile_path, resolution.context_dir))
+    ignore_files = set(dockerignore_candidates(field_set.dockerfile.file_path, context_dir))
     read.extend(p for p in deleted.paths if p in ignore_files)
     owners = await Get(DeletedFileOwners, DeletedFileOwnersRequest(tuple(sorted(set(read))), field_set.address))
     return frozenset(owners.addresses)
@@ -141,7 +140,9 @@ async def infer_oci_image_dependencies(
     `--changed-since` run, also on the owners of deleted files the Dockerfile copied."""
     attempt = await Get(OciImageResolutionAttempt, OciImageFieldSet, request.field_set)
     if attempt.image is None:
-        return await _conservative_dependencies(request.field_set, attempt, config_owners)
+        conservative = await _conservative_dependencies(request.field_set, attempt, config_owners)
+        deleted_owners = await _owners_of_deleted_inputs(request.field_set, oci)
+        return InferredDependencies(sorted(set(conservative.include) | deleted_owners))
     image = attempt.image
     resolution = image.resolution
 
@@ -198,7 +199,7 @@ async def infer_oci_image_dependencies(
             '`files(name="files", sources=["**/*", "!BUILD"])` in their directory, or run '
             "`pants tailor ::`; or exclude them in .dockerignore if the image does not need them.",
         )
-    deleted_owners = await _owners_of_deleted_inputs(request.field_set, resolution, oci)
+    deleted_owners = await _owners_of_deleted_inputs(request.field_set, oci)
     return InferredDependencies(
         sorted(
             owners.addresses(excluding=[image.address])

@@ -501,7 +501,15 @@ class _Resolver:
         if not wild:
             files = self.context.literal(rel) if rel else self.context.files_under("")
             if not files and rel:
-                raise self._not_found(ins, written, rel)
+                if not self._directory_of_ignored_files(rel):
+                    raise self._not_found(ins, written, rel)
+                # The directory is in the context, only its files are not: BuildKit copies it,
+                # empty (its subdirectories too).
+                self.acc.warn(
+                    f"{self.path}:{ins.line}: {ins.keyword} source {written!r}: every file under it is "
+                    f"excluded by {self.ignore.path if self.ignore else '.dockerignore'}, so Docker copies "
+                    "only empty directories"
+                )
             roots = [rel]
         else:
             if prefix and not self.context.is_file(prefix) and not self.context.has_files_under(prefix):
@@ -525,6 +533,16 @@ class _Resolver:
             files = _apply_excludes(files, roots, prefix if wild else None, excludes, self.path, ins)
         self.acc.files.update(files)
         return files
+
+    def _directory_of_ignored_files(self, rel: str) -> bool:
+        """Whether `rel` is a directory of the context that .dockerignore keeps, though it
+        excludes every file under it."""
+        return (
+            self.ignore is not None
+            and not self.context.is_file(rel)
+            and bool(self.context.all_under(rel))
+            and self.context.included(rel)
+        )
 
     def _raise_if_unlisted(self, ins: Instruction, written: str, rel: str) -> None:
         """A located error when `rel` exists but the caller could not list it (see resolve_dockerfile)."""

@@ -225,6 +225,8 @@ CASES = [
     ("stage_built_from_a_stage_inherits_its_env", "FROM a AS base\nENV SRC=lib\nFROM base\nCOPY ${SRC}/ /lib/\n", ["lib/x.so"], {}, {"lib/x.so"}, {("a", "from")}),
     ("copy_from_may_name_a_later_stage", "FROM a AS final\nCOPY --from=assets /dist /www\nFROM b AS assets\nCOPY web/ /dist/\n", ["web/index.html"], {"target": "final"}, {"web/index.html"}, {("a", "from"), ("b", "from")}),
     ("copy_from_stage_name_is_case_insensitive", "FROM a AS build\nCOPY x /x\nFROM b\nCOPY --from=BUILD /x /x\n", ["x"], {}, {"x"}, {("a", "from"), ("b", "from")}),
+    # .dockerignore leaves the directory in the context, only its files out: BuildKit copies it empty.
+    ("directory_whose_files_are_all_ignored_copies_nothing", "FROM a\nCOPY internal/ /src/internal/\n", ["internal/handler/handler_test.go", "main.go"], {"ignore": "**/*_test.go\n"}, set(), {("a", "from")}),
     ("ignored_files_inside_copied_directory_are_skipped", "FROM a\nCOPY app/ /app/\n", ["app/main.py", "app/main.pyc", "app/.env"], {"ignore": "**/*.pyc\napp/.env\n"}, {"app/main.py"}, {("a", "from")}),
     ("exclude_flag_drops_files", "FROM a\nCOPY --exclude=*.md docs/ /docs/\n", ["docs/guide.md", "docs/logo.png"], {}, {"docs/logo.png"}, {("a", "from")}),
     ("single_quoted_source_is_not_substituted", "FROM a\nARG X=no\nCOPY '$X.txt' /\n", ["$X.txt", "no.txt"], {}, {"$X.txt"}, {("a", "from")}),
@@ -257,6 +259,8 @@ def test_resolve(
 ERRORS = [
     ("literal_source_not_found", "FROM a\nRUN true\nCOPY app.py /app/\n", ["main.py"], {}, 3, "'app.py' was not found in the build context 'apps/demo'", "context field"),
     ("literal_source_only_exists_as_ignored_file", "FROM a\nCOPY .env /app/\n", [".env"], {"ignore": ".env\n"}, 2, "is excluded from the build context 'apps/demo' by apps/demo/.dockerignore:1", "!.env"),
+    ("literal_directory_excluded_by_dockerignore", "FROM a\nCOPY docs/ /docs/\n", ["docs/a.md", "main.go"], {"ignore": "docs/\n"}, 2, "is excluded from the build context 'apps/demo' by apps/demo/.dockerignore:1", "!docs"),
+    ("literal_directory_excluded_by_a_wildcard_pattern", "FROM a\nCOPY internal/ /src/\n", ["internal/x.go", "main.go"], {"ignore": "*\n!main.go\n"}, 2, "is excluded from the build context 'apps/demo' by apps/demo/.dockerignore:1", "!internal"),
     ("directory_before_wildcard_missing", "FROM a\nCOPY pom.xml target/lib/*.jar /opt/\n", ["pom.xml"], {}, 2, "directory 'target/lib' does not exist", "wildcard"),
     ("source_escaping_the_context", "FROM a\nCOPY ../shared/lib.py /app/\n", ["lib.py"], {}, 2, "points outside the build context", "context"),
     ("copy_from_index_out_of_range", "FROM a\nCOPY --from=3 /x /x\n", [], {}, 2, "invalid stage index 3", "name of a stage"),
@@ -521,3 +525,16 @@ def test_malformed_platform_arguments_are_not_blamed_on_the_dockerfile(kwargs: D
     with pytest.raises(InvalidPlatformError) as caught:
         resolve_dockerfile(parsed, context_files=[], **kwargs)
     assert not isinstance(caught.value, DockerfileError) and "Dockerfile" not in str(caught.value)
+
+
+def test_a_directory_whose_files_are_all_ignored_is_copied_empty_with_a_warning() -> None:
+    result = resolve(
+        "FROM a\nCOPY internal/ /src/internal/\nCOPY main.go /src/\n",
+        ["internal/handler/handler_test.go", "main.go"],
+        ignore="**/*_test.go\n",
+    )
+    assert result.copied_files == frozenset({"main.go"})
+    assert any(
+        w.startswith("apps/demo/Dockerfile:2: COPY source 'internal/': every file under it is excluded by apps/demo/.dockerignore")
+        for w in result.warnings
+    )
