@@ -11,11 +11,17 @@ from typing import Callable
 import pytest
 from pants.core.target_types import FilesGeneratorTarget, FileTarget
 from pants.engine.addresses import Address
+from pants.engine.fs import Digest, DigestEntries, Directory, FileEntry
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from shipyard import register
 from shipyard.publish.key_diff import key_changes
-from shipyard.util_rules.image_build import OciImageContentKey, OciImageContentKeyRequest
+from shipyard.util_rules.image_build import (
+    OciImageContentKey,
+    OciImageContentKeyRequest,
+    PlatformBuildInputs,
+    PlatformInputsRequest,
+)
 from shipyard.util_rules.key_inputs import ImageKeyInputs, ImageKeyInputsRequest
 
 DOCKERFILE = "FROM scratch\nARG DIR=app\nCOPY ${DIR}/ /srv/\n"
@@ -42,6 +48,8 @@ def rule_runner() -> RuleRunner:
             *register.rules(),
             QueryRule(OciImageContentKey, [OciImageContentKeyRequest]),
             QueryRule(ImageKeyInputs, [ImageKeyInputsRequest]),
+            QueryRule(PlatformBuildInputs, [PlatformInputsRequest]),
+            QueryRule(DigestEntries, [Digest]),
         ],
         target_types=[*register.target_types(), FilesGeneratorTarget, FileTarget],
     )
@@ -137,3 +145,23 @@ def test_the_key_inputs_diff_names_exactly_the_change(
     after = inputs(rule_runner, files, address, options)
     assert after["key"] == key(rule_runner, files, address, options)  # the record of that very key
     assert key_changes(before, after) == expected
+
+
+def test_a_copied_directory_whose_files_are_all_ignored_is_in_the_build_context_empty(
+    rule_runner: RuleRunner,
+) -> None:
+    # BuildKit copies such a directory (and its subdirectories) empty, so the context must hold
+    # them, or `COPY app/` would fail in the sandbox.
+    files = {
+        **FILES,
+        ".dockerignore": "**/*.txt\n",
+        "app/sub/c.txt": "c",
+    }
+    rule_runner.write_files(files)
+    rule_runner.set_options(["--oci-platforms=['linux/amd64']"], env_inherit={"PATH"})
+    inputs = rule_runner.request(PlatformBuildInputs, [PlatformInputsRequest(IMG, "linux/amd64")])
+    entries = rule_runner.request(DigestEntries, [inputs.files])
+    # DigestEntries lists empty directories only: app/sub stands for app too.
+    directories = {e.path for e in entries if isinstance(e, Directory)}
+    assert "context/app/sub" in directories
+    assert not [e.path for e in entries if isinstance(e, FileEntry) and e.path.startswith("context/app/")]

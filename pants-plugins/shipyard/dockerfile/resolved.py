@@ -114,6 +114,8 @@ class ResolvedDockerfile:
     """What a build of the Dockerfile reads from its context and which images it needs.
 
     - `copied_files`: context-relative paths the build reads, after .dockerignore.
+    - `copied_empty_dirs`: directories a literal COPY source names whose files .dockerignore all
+      excludes: the build copies them, empty, so the context must hold them.
     - `stages`: every stage, with whether the build uses it.
     - `image_refs`: external images the used stages need, in Dockerfile order.
     - `copy_trace`: every COPY/ADD/mount source of the used stages and what it matched.
@@ -136,3 +138,4 @@ class ResolvedDockerfile:
     unset_variables: FrozenSet[str] = frozenset()
     warnings: Tuple[str, ...] = ()
     exports: Tuple[ImageExport, ...] = ()
+    copied_empty_dirs: FrozenSet[str] = frozenset()

@@ -143,6 +143,7 @@ class _Accumulator:
     """Results gathered over all platforms, de-duplicated, in first-seen order."""
 
     files: Set[str] = field(default_factory=set)
+    empty_dirs: Set[str] = field(default_factory=set)
     used: Set[int] = field(default_factory=set)
     bases: Dict[int, List[str]] = field(default_factory=dict)
     base_stage: Dict[int, Optional[int]] = field(default_factory=dict)
@@ -265,6 +266,7 @@ class _Resolver:
         return ResolvedDockerfile(
             path=self.path,
             copied_files=frozenset(self.acc.files),
+            copied_empty_dirs=frozenset(self.acc.empty_dirs),
             stages=tuple(stages),
             image_refs=tuple(refs),
             copy_trace=tuple(trace),
@@ -505,6 +507,7 @@ class _Resolver:
                     raise self._not_found(ins, written, rel)
                 # The directory is in the context, only its files are not: BuildKit copies it,
                 # empty (its subdirectories too).
+                self.acc.empty_dirs.update(self._kept_directories(rel))
                 self.acc.warn(
                     f"{self.path}:{ins.line}: {ins.keyword} source {written!r}: every file under it is "
                     f"excluded by {self.ignore.path if self.ignore else '.dockerignore'}, so Docker copies "
@@ -543,6 +546,22 @@ class _Resolver:
             and bool(self.context.all_under(rel))
             and self.context.included(rel)
         )
+
+    def _kept_directories(self, rel: str) -> Set[str]:
+        """`rel` and the directories under it that .dockerignore keeps, found from the parents
+        of the listed files (the listing holds files only); below an excluded one, none."""
+        kept = {rel}
+        for path in self.context.all_under(rel):
+            chain = []
+            directory = path.rsplit("/", 1)[0]
+            while directory != rel:
+                chain.append(directory)
+                directory = directory.rsplit("/", 1)[0]
+            for directory in reversed(chain):
+                if not self.context.included(directory):
+                    break
+                kept.add(directory)
+        return kept
 
     def _raise_if_unlisted(self, ins: Instruction, written: str, rel: str) -> None:
         """A located error when `rel` exists but the caller could not list it (see resolve_dockerfile)."""
@@ -670,3 +689,4 @@ def _apply_excludes(
         if not matcher.excludes(rel):
             kept.append(f)
     return kept
+

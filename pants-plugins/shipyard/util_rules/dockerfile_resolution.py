@@ -71,6 +71,8 @@ class DockerfileResolution:
     exports: tuple[ImageExport, ...] = ()
     # Every stage, with whether the build runs it (for peek and `why-affected --explain-not`).
     stages: tuple[StageInfo, ...] = ()
+    # Directories (build-root relative) a COPY copies though .dockerignore leaves them no file.
+    copied_empty_dirs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,7 @@ async def resolve_dockerfile_request(
         context_dir=request.context_dir,
         dockerignore_path=dockerignore_path,
         copied_files=tuple(sorted(prefix + f for f in resolved.copied_files)),
+        copied_empty_dirs=tuple(sorted(prefix + d for d in resolved.copied_empty_dirs)),
         copy_lines=FrozenDict(copy_lines),
         image_refs=tuple(resolved.image_refs),
         exports=resolved.exports,

@@ -304,6 +304,10 @@ async def platform_build_inputs(
             ),
         ),
     )
+    if resolution.copied_empty_dirs:
+        # Copied though .dockerignore leaves them empty: the build needs them in its context.
+        empty_dirs = await Get(Digest, CreateDigest([Directory(d) for d in resolution.copied_empty_dirs]))
+        context = await Get(Digest, MergeDigests([context, empty_dirs]))
     text = decode_lossless(dockerfile_contents[0].content)
     parsed = parse_dockerfile(text, resolution.dockerfile_path)
     rewritten = rewrite_from_flags(rewrite_from_lines(text, parsed, plan.from_lines), parsed, plan.from_flags)

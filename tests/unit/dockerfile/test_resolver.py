@@ -534,6 +534,7 @@ def test_a_directory_whose_files_are_all_ignored_is_copied_empty_with_a_warning(
         ignore="**/*_test.go\n",
     )
     assert result.copied_files == frozenset({"main.go"})
+    assert result.copied_empty_dirs == frozenset({"internal", "internal/handler"})
     assert any(
         w.startswith("apps/demo/Dockerfile:2: COPY source 'internal/': every file under it is excluded by apps/demo/.dockerignore")
         for w in result.warnings
