@@ -445,3 +445,27 @@ def test_onbuild_triggers_of_a_repo_base_run_in_the_child_build(repo: PantsRepo,
         assert child.file("amd64", "greeting") == b"hello\n"
     finally:
         repo.git("clean", "-fdq", "apps/obbase", "apps/obchild")
+
+
+def test_a_copied_directory_whose_files_are_all_ignored_is_built_empty(repo: PantsRepo, machine_environ: dict) -> None:
+    """`.dockerignore` leaves the directory in the context, only its files out: BuildKit copies it
+    (and its subdirectories) empty, and so does the sandboxed build."""
+    registry = machine_environ["SHIPYARD_REGISTRY"]
+    repo.write(
+        "apps/emptydir/BUILD",
+        'oci_image(name="emptydir", repository="tinyolly/emptydir", platforms=["linux/amd64"])\n'
+        'files(name="files", sources=[".dockerignore", "internal/**"])\n',
+    )
+    repo.write(
+        "apps/emptydir/Dockerfile",
+        f"FROM {registry}/library/busybox:1.35\nCOPY internal/ /src/internal/\n"
+        "RUN test -d /src/internal/handler && ls -A /src/internal/handler > /listing\n",
+    )
+    repo.write("apps/emptydir/.dockerignore", "**/*_test.go\n")
+    repo.write("apps/emptydir/internal/handler/handler_test.go", "package handler\n")
+    try:
+        result = repo.run("package", "apps/emptydir:emptydir", timeout=900)
+        assert "every file under it is excluded by apps/emptydir/.dockerignore" in result.stderr
+        assert layout(repo, "tinyolly/emptydir").file("amd64", "listing") == b""
+    finally:
+        repo.git("clean", "-fdq", "apps/emptydir")
