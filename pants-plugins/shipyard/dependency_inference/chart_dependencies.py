@@ -166,12 +166,15 @@ async def infer_helm_chart_dependencies(
         ]
     # In a `--changed-since` run: the owners of deleted files the chart packaged.
     deleted = await Get(DeletedFilesUnder, DeletedFilesUnderRequest(chart.chart_dir))
-    packaged_deleted = await Get(DeletedChartFiles, DeletedChartFilesRequest(chart.chart_dir, deleted.paths))
-    deleted_owners = await Get(DeletedFileOwners, DeletedFileOwnersRequest(packaged_deleted.paths, chart.address))
+    deleted_owners: tuple[Address, ...] = ()
+    if deleted.paths:
+        packaged = await Get(DeletedChartFiles, DeletedChartFilesRequest(chart.chart_dir, deleted.paths))
+        found = await Get(DeletedFileOwners, DeletedFileOwnersRequest(packaged.paths, chart.address))
+        deleted_owners = found.addresses
     return InferredDependencies(
         sorted(
             owners.addresses(excluding=[chart.address])
-            | set(deleted_owners.addresses)
+            | set(deleted_owners)
             | set(local_charts)
             | chart.repo_images
             | set(config_owners.addresses)

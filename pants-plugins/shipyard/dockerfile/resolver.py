@@ -689,4 +689,3 @@ def _apply_excludes(
         if not matcher.excludes(rel):
             kept.append(f)
     return kept
-
