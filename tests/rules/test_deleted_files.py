@@ -191,3 +191,16 @@ def test_an_image_its_deleted_files_leave_unresolvable_still_depends_on_their_ne
     dependencies = image_dependencies(rule_runner, "--changed-since=HEAD~1")
     assert "other/util.py:files" in dependencies
     assert "app:files" in dependencies
+
+
+def test_the_resolution_with_deleted_files_assumed_present_repeats_no_warning(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The what-if resolution is for inference only: its warnings are the real resolution's again.
+    rule_runner.write_files({"app/Dockerfile": "FROM scratch\nCOPY src/ /app/src/\nCOPY *.none /x/\n"})
+    git(rule_runner, "commit", "-q", "-a", "-m", "copy a glob that matches nothing")
+    delete(rule_runner, "app/src/util.py")
+    assert "app:files" in image_dependencies(rule_runner, "--changed-since=HEAD")
+    warnings = [r.getMessage() for r in caplog.records if "matched no files" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("app/Dockerfile:3: COPY source '*.none' matched no files")

@@ -170,8 +170,11 @@ async def resolve_dockerfile_request(
             ) from e
         raise InvalidDockerfileError(str(e)) from e
 
-    for warning in resolved.warnings:
-        logger.warning(printable(warning))
+    # A resolution with deleted files assumed present only asks what they were: its warnings
+    # are the real resolution's, already logged.
+    if not request.assume_present:
+        for warning in resolved.warnings:
+            logger.warning(printable(warning))
     copy_lines: dict[str, int] = {}
     for trace in sorted(resolved.copy_trace, key=lambda t: t.line):
         for f in trace.files:
