@@ -298,3 +298,15 @@ def test_a_file_only_a_skipped_stage_copies(repo: PantsRepo) -> None:
     assert chains(report) == {
         "apps/staged:staged": "apps/staged/app.txt → copied by apps/staged/Dockerfile:5 (COPY app.txt /app.txt) → oci_image apps/staged:staged"
     }
+
+
+def test_a_helmignored_chart_file(repo: PantsRepo) -> None:
+    report = why(repo, append("charts/tinyolly/ci/ci-values.yaml", "\n# edited\n"), f"--explain-not={TINYOLLY}")
+    assert report["affected"] == []
+    (explained,) = report["explain_not"]
+    assert explained["files"] == [
+        {
+            "path": "charts/tinyolly/ci/ci-values.yaml",
+            "reason": "left out of the chart by charts/tinyolly/.helmignore:11 (ci/) matching ci/",
+        }
+    ]

@@ -25,8 +25,6 @@ from shipyard.util_rules.chart_resolution import (
     ResolvedHelmChart,
 )
 from shipyard.util_rules.deleted_files import (
-    DeletedChartFiles,
-    DeletedChartFilesRequest,
     DeletedFileOwners,
     DeletedFileOwnersRequest,
     DeletedFilesUnder,
@@ -168,8 +166,7 @@ async def infer_helm_chart_dependencies(
     deleted = await Get(DeletedFilesUnder, DeletedFilesUnderRequest(chart.chart_dir))
     deleted_owners: tuple[Address, ...] = ()
     if deleted.paths:
-        packaged = await Get(DeletedChartFiles, DeletedChartFilesRequest(chart.chart_dir, deleted.paths))
-        found = await Get(DeletedFileOwners, DeletedFileOwnersRequest(packaged.paths, chart.address))
+        found = await Get(DeletedFileOwners, DeletedFileOwnersRequest(chart.would_package(deleted.paths), chart.address))
         deleted_owners = found.addresses
     return InferredDependencies(
         sorted(

@@ -29,7 +29,6 @@ from pants.engine.rules import Get, MultiGet, Rule, collect_rules, goal_rule
 from pants.option.option_types import EnumOption, StrListOption
 from pants.util.strutil import help_text
 
-from shipyard.chart.helmignore import HelmIgnore
 from shipyard.delivery.graph import CHART, IMAGE, Chain, sorted_chains
 from shipyard.delivery.not_read import why_chart_does_not_read, why_image_does_not_read
 from shipyard.dockerfile.dockerignore import DockerIgnore
@@ -128,7 +127,7 @@ async def _explain_not(
     if image is not None:
         return await _explain_image_not(image, changed, facts, oci)
     assert chart is not None
-    return await _explain_chart_not(chart, changed, facts)
+    return _explain_chart_not(chart, changed, facts)
 
 
 async def _explain_image_not(
@@ -178,12 +177,7 @@ async def _explain_image_not(
     )
 
 
-async def _explain_chart_not(chart: ResolvedHelmChart, changed: list[str], facts: DeliveryFacts) -> Explanation:
-    helmignore_path = f"{chart.chart_dir}/.helmignore" if chart.chart_dir else ".helmignore"
-    contents = await Get(
-        DigestContents, PathGlobs([helmignore_path], glob_match_error_behavior=GlobMatchErrorBehavior.ignore)
-    )
-    helmignore = HelmIgnore.parse(decode_lossless(contents[0].content), helmignore_path) if contents else None
+def _explain_chart_not(chart: ResolvedHelmChart, changed: list[str], facts: DeliveryFacts) -> Explanation:
     reads = sorted(
         {r.image.spec for r in chart.image_references if r.image is not None}
         | {c.address.spec for c in facts.charts if c.chart_dir in {d.directory for d in chart.local_dependencies}}
@@ -193,8 +187,8 @@ async def _explain_chart_not(chart: ResolvedHelmChart, changed: list[str], facts
         reason = why_chart_does_not_read(
             path,
             chart_dir=chart.chart_dir,
-            helmignore=helmignore,
-            helmignore_path=helmignore_path if contents else None,
+            helmignore=chart.helmignore,
+            helmignore_path=chart.helmignore_path if chart.helmignore else None,
             packaged=frozenset(chart.packaged_files),
         ) or "packaged by it, but it is not affected (tell us: this is a bug)"
         if reason.startswith("not in the chart directory"):

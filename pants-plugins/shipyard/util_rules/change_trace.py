@@ -39,8 +39,6 @@ from shipyard.util_rules.delivery_facts import (
     file_node,
     image_reads_edge,
 )
-from shipyard.util_rules.chart_resolution import ResolvedHelmChart
-from shipyard.util_rules.deleted_files import DeletedChartFiles, DeletedChartFilesRequest
 from shipyard.util_rules.dockerfile_resolution import DockerfileResolution, DockerfileResolutionRequest
 from shipyard.util_rules.file_owners import is_build_file
 from shipyard.util_rules.image_resolution import OciImageFieldSet
@@ -130,7 +128,7 @@ async def trace_changes(
                             f"{resolution.dockerfile_path}:{line}", facts.quote(resolution.dockerfile_path, line),
                         )
                     )
-        await _add_deleted_chart_files(graph, deleted, facts)
+        _add_deleted_chart_files(graph, deleted, facts)
     for target in targets:
         for reader in address_to_dependents.mapping.get(target.address, ()):
             if reader in by_address:
@@ -141,19 +139,13 @@ async def trace_changes(
     return ChangeTrace(tuple(changed), tuple(deleted), graph)
 
 
-async def _add_deleted_chart_files(graph: DeliveryGraph, deleted: Sequence[str], facts: DeliveryFacts) -> None:
+def _add_deleted_chart_files(graph: DeliveryGraph, deleted: Sequence[str], facts: DeliveryFacts) -> None:
     """A deleted file `helm package` would have packaged (under the chart, not .helmignored)."""
-    def prefix(chart: ResolvedHelmChart) -> str:
-        return f"{chart.chart_dir}/" if chart.chart_dir else ""
-
-    charts = [c for c in facts.charts if any(d.startswith(prefix(c)) for d in deleted)]
-    packaged = await MultiGet(
-        Get(DeletedChartFiles, DeletedChartFilesRequest(c.chart_dir, tuple(deleted))) for c in charts
-    )
-    for chart, files in zip(charts, packaged):
-        if files.paths:
+    for chart in facts.charts:
+        packaged = chart.would_package(deleted)
+        if packaged:
             graph.add_node(artifact_node(chart.address, CHART))
-        for path in files.paths:
+        for path in packaged:
             graph.add_edge(Edge(path, chart.address.spec, "deleted; was packaged by"))
 
 

@@ -69,10 +69,24 @@ class ResolvedHelmChart:
     packaged_files: tuple[str, ...]  # build-root relative, as `helm package` would include them
     local_dependencies: tuple[LocalChartDependency, ...]
     image_references: tuple[ChartImageReference, ...]
+    # The chart's .helmignore, parsed (None: it has none, and Helm's default rule applies).
+    helmignore: Optional[HelmIgnore] = None
 
     @property
     def repo_images(self) -> frozenset[Address]:
         return frozenset(r.image for r in self.image_references if r.image is not None)
+
+    @property
+    def helmignore_path(self) -> str:
+        return f"{self.chart_dir}/.helmignore" if self.chart_dir else ".helmignore"
+
+    def would_package(self, paths: Iterable[str]) -> tuple[str, ...]:
+        """Of `paths` (build-root relative, e.g. deleted files), those under the chart that
+        `helm package` would include: not excluded by its `.helmignore` or Helm's default rule."""
+        prefix = f"{self.chart_dir}/" if self.chart_dir else ""
+        under = [p for p in paths if p.startswith(prefix)]
+        packaged = chart_files([p[len(prefix):] for p in under], self.helmignore)
+        return tuple(p for p in under if p[len(prefix):] in packaged)
 
 
 def _is_values_file(relpath: str) -> bool:
@@ -213,6 +227,7 @@ async def resolve_helm_chart(
         packaged_files=tuple(packaged),
         local_dependencies=local_dependencies,
         image_references=tuple(references),
+        helmignore=helmignore,
     )
 
 

@@ -16,7 +16,6 @@ from typing import Iterable
 
 from pants.base.build_environment import get_buildroot
 from pants.engine.addresses import Address, Addresses
-from pants.engine.fs import DigestContents, GlobMatchErrorBehavior, PathGlobs
 from pants.engine.internals.graph import Owners, OwnersRequest
 from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import UnexpandedTargets
@@ -24,8 +23,6 @@ from pants.util.frozendict import FrozenDict
 from pants.vcs.changed import Changed
 from pants.vcs.git import GitWorktreeRequest, MaybeGitWorktree
 
-from shipyard.chart.helmignore import HelmIgnore, chart_files
-from shipyard.source_text import decode_lossless
 from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileField
 
 
@@ -161,38 +158,6 @@ async def find_deleted_file_owners(
             )
         )
     )
-
-
-@dataclass(frozen=True)
-class DeletedChartFilesRequest:
-    """A chart directory (build-root relative, "" for the root) and deleted files under it."""
-
-    chart_dir: str
-    paths: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DeletedChartFiles:
-    """The deleted files `helm package` would have put in the chart (not `.helmignore`d)."""
-
-    paths: tuple[str, ...]
-
-
-@rule(desc="Find the deleted files a chart packaged")
-async def find_deleted_chart_files(request: DeletedChartFilesRequest) -> DeletedChartFiles:
-    """Applies the chart's `.helmignore` (or Helm's default) to the deleted files under it."""
-    prefix = f"{request.chart_dir}/" if request.chart_dir else ""
-    under = [p for p in request.paths if p.startswith(prefix)]
-    if not under:
-        return DeletedChartFiles(())
-    contents = await Get(
-        DigestContents,
-        PathGlobs([f"{prefix}.helmignore"], glob_match_error_behavior=GlobMatchErrorBehavior.ignore),
-    )
-    # Helm reads .helmignore as bytes: any byte is accepted.
-    helmignore = HelmIgnore.parse(decode_lossless(contents[0].content), contents[0].path) if contents else None
-    packaged = chart_files([p[len(prefix):] for p in under], helmignore)
-    return DeletedChartFiles(tuple(p for p in under if p[len(prefix):] in packaged))
 
 
 def rules() -> Iterable[Rule]:
