@@ -354,12 +354,23 @@ class Docker(Builder):
 
     def load_base(self, layout: str) -> str:
         name = f"shipyard-base/{short_id(layout_manifest_digest(layout))}:latest"
-        run(
-            [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("dest"), f"oci:{layout}", f"docker-daemon:{name}"],
-            env=self.env,
-            log=self.log,
-        )
+        if not self.holds(name):
+            run(
+                [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("dest"), f"oci:{layout}", f"docker-daemon:{name}"],
+                env=self.env,
+                log=self.log,
+            )
         return name
+
+    def holds(self, name: str) -> bool:
+        """Whether dockerd already has an image of this name. Base names are derived from the
+        manifest digest (and platform), so an image by that name is that base: copying it into
+        dockerd again (a whole `docker load`, most of a small build's time) would change nothing."""
+        inspected = subprocess.run(
+            [self.exe["docker"], "image", "inspect", "--format", "{{.Id}}", name],
+            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
+        )
+        return inspected.returncode == 0
 
     def daemon_host(self, side: str) -> List[str]:
         """skopeo ignores DOCKER_HOST: pass it explicitly."""
@@ -369,6 +380,8 @@ class Docker(Builder):
     def pull_base(self, reference: str, platform: str) -> str:
         os_name, arch, *variant = platform.split("/")
         name = f"shipyard-base/{short_id(reference + platform)}:latest"
+        if self.holds(name):
+            return name
         args = [self.exe["skopeo"], "copy", "--quiet", "--override-os", os_name, "--override-arch", arch]
         if variant:
             args += ["--override-variant", variant[0]]
