@@ -471,42 +471,47 @@ def test_a_copied_directory_whose_files_are_all_ignored_is_built_empty(repo: Pan
         repo.git("clean", "-fdq", "apps/emptydir")
 
 
-def test_the_docker_builder_loads_a_base_into_dockerd_once(repo: PantsRepo, tmp_path: Path) -> None:
-    """Bases are named in dockerd after their digest, so a rebuild finds them there: copying them
-    in again (a whole `docker load` per base and platform) would change nothing."""
+@pytest.mark.parametrize("builder", ["buildah", "docker"])
+def test_a_rebuild_does_not_load_its_bases_again(repo: PantsRepo, tmp_path: Path, builder: str) -> None:
+    """Bases are named in the builder's storage after their digest, so a rebuild finds them
+    there: pulling a base again (a whole `docker load` per base and platform for dockerd, a few
+    buildah calls under its pull lock) would change nothing."""
     wrappers = tmp_path / "wrappers"
     wrappers.mkdir()
-    loads = tmp_path / "docker-daemon-loads.log"
-    wrapper = wrappers / "skopeo"
-    wrapper.write_text(
-        f'#!/bin/sh\ncase "$*" in *docker-daemon:shipyard-base/*) echo "$SHIPYARD_BUILD" >> {loads};; esac\n'
-        'exec /usr/bin/skopeo "$@"\n'
-    )
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    loads = tmp_path / "base-loads.log"
+    # dockerd gets a base from skopeo (`docker-daemon:` destination); buildah pulls it itself.
+    for tool, loading in (("skopeo", "*docker-daemon:shipyard-base/*"), ("buildah", "pull*")):
+        wrapper = wrappers / tool
+        wrapper.write_text(
+            f'#!/bin/sh\ncase "$*" in {loading}) echo "$SHIPYARD_BUILD $*" >> {loads};; esac\n'
+            f'exec /usr/bin/{tool} "$@"\n'
+        )
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     env = dict(repo.env)
-    env["PANTS_OCI_BUILDER"] = "docker"
+    env["PANTS_OCI_BUILDER"] = builder
     env["PANTS_OCI_EXECUTABLE_SEARCH_PATHS"] = json.dumps(
         [str(wrappers), *json.loads(repo.env["PANTS_OCI_EXECUTABLE_SEARCH_PATHS"])]
     )
-    docker_repo = PantsRepo(repo.root, env)
-    repo.write("apps/dockchain/base/BUILD", 'oci_image(name="base", repository="tinyolly/dockchain-base")\n')
-    repo.write("apps/dockchain/base/Dockerfile", "FROM busybox:1.35\nCOPY a /a\n")
-    repo.write("apps/dockchain/base/a", "a\n")
-    repo.write("apps/dockchain/app/BUILD", 'oci_image(name="app", repository="tinyolly/dockchain-app")\n')
+    builder_repo = PantsRepo(repo.root, env)
+    repo.write("apps/chain/base/BUILD", 'oci_image(name="base", repository="tinyolly/chain-base")\n')
+    repo.write("apps/chain/base/Dockerfile", "FROM busybox:1.35\nCOPY a /a\n")
+    repo.write("apps/chain/base/a", "a\n")
+    repo.write("apps/chain/app/BUILD", 'oci_image(name="app", repository="tinyolly/chain-app")\n')
     # A repo base (loaded from its layout) and an external one (pulled from the registry).
     repo.write(
-        "apps/dockchain/app/Dockerfile",
-        "FROM busybox:1.35 AS tools\nFROM tinyolly/dockchain-base\nCOPY --from=tools /bin/true /true\nCOPY stamp /stamp\n",
+        "apps/chain/app/Dockerfile",
+        "FROM busybox:1.35 AS tools\nFROM tinyolly/chain-base\nCOPY --from=tools /bin/true /true\nCOPY stamp /stamp\n",
     )
-    repo.write("apps/dockchain/app/stamp", "1\n")
+    repo.write("apps/chain/app/stamp", "1\n")
     try:
-        docker_repo.run("package", "apps/dockchain/app:app", timeout=900)
-        loads.unlink(missing_ok=True)  # the first build loads whatever dockerd lacked
-        repo.write("apps/dockchain/app/stamp", "2\n")
-        docker_repo.run("package", "apps/dockchain/app:app", timeout=900)
-        app = layout(repo, "tinyolly/dockchain-app")
+        builder_repo.run("package", "apps/chain/app:app", timeout=900)
+        loads.unlink(missing_ok=True)
+        repo.write("apps/chain/app/stamp", "2\n")
+        builder_repo.run("package", "apps/chain/app:app", timeout=900)
+        app = layout(repo, "tinyolly/chain-app")
         assert app.file("amd64", "stamp") == app.file("arm64", "stamp") == b"2\n"
         assert app.file("arm64", "a") == b"a\n"
+        assert app.file("arm64", "true")[:4] == b"\x7fELF"
         assert not loads.exists(), loads.read_text()
     finally:
-        repo.git("clean", "-fdq", "apps/dockchain")
+        repo.git("clean", "-fdq", "apps/chain")

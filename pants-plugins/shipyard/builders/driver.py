@@ -230,6 +230,9 @@ class Buildah(Builder):
     """Daemonless: bases are pulled from their layouts into local storage by digest-derived names."""
 
     def load_base(self, layout: str) -> str:
+        name = f"localhost/shipyard-base/{short_id(layout_manifest_digest(layout))}:latest"
+        if self.holds(name):
+            return name
         # buildah names a pulled layout after its path, which must be lower-case; Pants' sandbox
         # paths are not, so pull through a lower-case symlink.
         # (hex only: a name component may not end in `_`, which mkdtemp names can.)
@@ -245,7 +248,7 @@ class Buildah(Builder):
                 image_id = run(
                     [self.exe["buildah"], "pull", "--quiet", f"oci:{link}"], env=self.env, log=self.log
                 ).strip().splitlines()[-1]
-                name = self.name_base(image_id)
+                self.name(image_id, name)
             finally:
                 shutil.rmtree(link_dir)
                 # The pull also named the image after the link's path (`localhost/<tmp>/shipyard-
@@ -254,21 +257,33 @@ class Buildah(Builder):
                 quietly([self.exe["buildah"], "rmi", f"localhost{link}:latest"], self.env)
         return name
 
-    def name_base(self, image_id: str) -> str:
-        name = f"localhost/shipyard-base/{image_id[:16]}:latest"
+    def name(self, image_id: str, name: str) -> None:
         run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
-        return name
+
+    def holds(self, name: str) -> bool:
+        """Whether local storage already has an image of this name. Base names are derived from
+        the manifest digest (and platform), so an image by that name is that base: pulling and
+        naming it again costs a few buildah calls, taken one at a time under the pull lock."""
+        inspected = subprocess.run(
+            [self.exe["buildah"], "inspect", "--type", "image", "--format", "{{.FromImageID}}", name],
+            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
+        )
+        return inspected.returncode == 0
 
     def pull_base(self, reference: str, platform: str) -> str:
+        name = f"localhost/shipyard-base/{short_id(reference + platform)}:latest"
+        if self.holds(name):
+            return name
         # Pulls of one name for two platforms at once race in local storage ("image not known"),
-        # so pulls are taken one at a time; the image ID names the result either way.
+        # so pulls are taken one at a time.
         with exclusive_lock(_PULL_LOCK):
             image_id = run(
                 [self.exe["buildah"], "pull", "--quiet", "--platform", platform, reference],
                 env=self.env,
                 log=self.log,
             ).strip().splitlines()[-1]
-        return self.name_base(image_id)
+            self.name(image_id, name)
+        return name
 
     def run(self) -> None:
         """Builds while holding the shared builds lock, after sweeping what dead builds left.
