@@ -51,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -449,14 +450,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rows.append(copy.timed_package(f"pants cold ({args.builder})", 12, f"fresh Pants store + pantsd; {builder_cache}"))
 
         rows.append(copy.timed_package("pants no-op re-run", 0, "nothing changed"))
+        # New text in every run of this script: the builders' layer caches outlive a run, and an
+        # edit they have seen before would be a cache hit for them, not a build.
+        nonce = uuid.uuid4().hex
         specs = image_specs(copy)
         meta["loop_images"] = specs
         with open(root / EDITED_FILE, "a") as f:
-            f.write("\n// bench: edited\n")
+            f.write(f"\n// bench: edited {nonce}\n")
         rows.append(copy.timed_package("pants after 1 app edit", 2, f"comment appended to {EDITED_FILE}"))
         # The same kind of edit again, built by hand: the one image, both platforms, same builder.
         with open(root / EDITED_FILE, "a") as f:
-            f.write("\n// bench: edited again\n")
+            f.write(f"\n// bench: edited again {nonce}\n")
         benv = {k: v for k, v in env.items() if not k.startswith("PANTS_")}
         (webui,) = [s for s in specs if s["repository"] == "tinyolly/webui"]
         rows.append({"scenario": f"webui alone ({args.builder} build x2)", **build_alone(copy, benv, webui, tmp, args.builder),

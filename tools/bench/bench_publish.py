@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -117,8 +118,10 @@ def timed(label: str, argv: Sequence[str], cwd: Path, env: Dict[str, str], uploa
 
 
 def edit_and_commit(root: Path, n: int) -> None:
+    # New text in every run of this script: the builders' layer caches outlive a run, and an
+    # edit they have seen before would be a cache hit for them, not a build.
     with open(root / EDITED_FILE, "a") as f:
-        f.write(f"\n// bench: edit {n}\n")
+        f.write(f"\n// bench: edit {n} {uuid.uuid4().hex}\n")
     subprocess.run(["git", "commit", "-qam", f"bench: edit {n}"], cwd=root, check=True)
 
 
