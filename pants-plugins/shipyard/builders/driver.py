@@ -5,9 +5,10 @@ request names the builder's executables, the Dockerfile (its FROM lines naming r
 replaced by placeholders), the build context directory, build args, target stage, platform, and
 the OCI layouts of the repo base images built in this run. The result is an OCI layout in the
 request's output directory holding exactly one image manifest, annotated with its platform.
-External base images are pulled for the exact platform the stage runs on and named by their
-image ID, since builders may otherwise reuse a local image of the same name for another
-architecture.
+External base images are pulled for the exact platform the stage runs on. Every base is named
+in the builder's storage after its digest (the pinned reference and platform, or the layout's
+manifest), since builders may otherwise reuse a local image of the same name for another
+architecture; a build that finds that name already there uses it without pulling again.
 
 The export takes the layers it shares with its base images as those bases already hold them
 compressed (`layer_reuse`): from the repo bases' layouts, and for external bases from the
