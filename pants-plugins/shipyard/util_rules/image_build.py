@@ -43,6 +43,7 @@ from shipyard.dockerfile.rewrite import (
     rewrite_from_lines,
     swap_from_flags,
 )
+from shipyard.dockerfile.shared_stages import stages_shared_by_platforms
 from shipyard.source_text import decode_lossless, encode_lossless
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
@@ -232,6 +233,10 @@ class PlatformBuildInputs:
     content_key: str
     key_document: str  # the JSON `content_key` hashes (`key_document`)
     context_dir: str  # the build context, from the build root ("" for the root)
+    # The image's first platform's build, to run before this one: both run stages with the same
+    # steps (`stages_shared_by_platforms`), which buildah, unlike BuildKit, would run once per
+    # build when they run at once; one after the other, the second takes them from the cache.
+    build_after: Optional[PlatformImageRequest] = None
 
 
 def key_document(request_json: dict, dockerfile: str, context_fingerprint: str, driver: dict[str, bytes], base_keys: list[str]) -> str:
@@ -310,6 +315,15 @@ async def platform_build_inputs(
         context = await Get(Digest, MergeDigests([context, empty_dirs]))
     text = decode_lossless(dockerfile_contents[0].content)
     parsed = parse_dockerfile(text, resolution.dockerfile_path)
+    build_after = None
+    platforms = field_set.build_platforms(oci)
+    if (
+        builder.name == "buildah"
+        and platform in platforms[1:]
+        and stages_shared_by_platforms(parsed, resolution.image_refs, (platforms[0], platform))
+    ):
+        first = await Get(PlatformBuildInputs, PlatformInputsRequest(request.address, platforms[0]))
+        build_after = PlatformImageRequest(request.address, first.platform, first.content_key)
     rewritten = rewrite_from_flags(rewrite_from_lines(text, parsed, plan.from_lines), parsed, plan.from_flags)
     rewritten = insert_after_instructions(rewritten, parsed, triggers)
     if resolution.context_dir:
@@ -358,6 +372,7 @@ async def platform_build_inputs(
         content_key=content_key(document),
         key_document=document,
         context_dir=resolution.context_dir,
+        build_after=build_after,
     )
 
 
@@ -371,7 +386,9 @@ async def build_platform_image(
         Get(EnvironmentVars, EnvironmentVarsRequest(oci.env_vars)),
     )
     platform = inputs.platform
-    bases = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in inputs.repo_bases)
+    waits_for = (*inputs.repo_bases, *((inputs.build_after,) if inputs.build_after else ()))
+    built = await MultiGet(Get(PlatformImage, PlatformImageRequest, r) for r in waits_for)
+    bases = built[: len(inputs.repo_bases)]
     prefixed = await MultiGet(
         Get(Digest, AddPrefix(b.layout, f"{_SANDBOX}/bases/{i}")) for i, b in enumerate(bases)
     )
