@@ -150,6 +150,12 @@ class Builder:
         """Pulls an external image for `platform`; returns a local name unique to that image."""
         raise NotImplementedError
 
+    def holds(self, name: str) -> bool:
+        """Whether the builder's storage already has an image of this name. Base names are
+        derived from the base's digest (and platform), so an image by that name is that base, and
+        loading it again would change nothing."""
+        raise NotImplementedError
+
     def build_image(self) -> str:
         """Builds the rewritten Dockerfile; returns the built image's ID."""
         raise NotImplementedError
@@ -262,9 +268,7 @@ class Buildah(Builder):
         run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
 
     def holds(self, name: str) -> bool:
-        """Whether local storage already has an image of this name. Base names are derived from
-        the manifest digest (and platform), so an image by that name is that base: pulling and
-        naming it again costs a few buildah calls, taken one at a time under the pull lock."""
+        # Pulling and naming a base again costs a few buildah calls, one build at a time (pull lock).
         inspected = subprocess.run(
             [self.exe["buildah"], "inspect", "--type", "image", "--format", "{{.FromImageID}}", name],
             env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
@@ -379,9 +383,7 @@ class Docker(Builder):
         return name
 
     def holds(self, name: str) -> bool:
-        """Whether dockerd already has an image of this name. Base names are derived from the
-        manifest digest (and platform), so an image by that name is that base: copying it into
-        dockerd again (a whole `docker load`, most of a small build's time) would change nothing."""
+        # Copying a base into dockerd again is a whole `docker load`, most of a small build's time.
         inspected = subprocess.run(
             [self.exe["docker"], "image", "inspect", "--format", "{{.Id}}", name],
             env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
