@@ -2,7 +2,7 @@
 """Time `./pants package ::` (cold, no-op, one app edit) against the seeds' build loops.
 
 Usage: python3 tools/bench/bench_package.py [--builder buildah|docker] [--cold-builder] [--json PATH]
-                                            [--skip-docker-loop]
+                                            [--skip-docker-loop] [--rounds N] [--baseline REV]
 
 Needs the machine set up by tools/setup-machine (its env.sh is read). In one run, on one fresh
 copy of this repository (the files git sees, committed in a new git repository, like
@@ -29,6 +29,12 @@ tests/e2e/conftest.py), it measures:
      (shared, never pruned here; `--cold-builder` runs the first pass with `docker build
      --no-cache`); the output says how many build steps (FROM aside) BuildKit reported CACHED.
 
+With `--rounds N` all of it runs N times, each on a new copy, and a table of medians (min–max)
+follows, with two ratios taken run by run: one app edit ÷ the same edit built by hand, and cold ÷
+the seeds' loop with the same builder in that round. With `--baseline REV` each round also runs
+the Pants scenarios and the hand-built image on a copy whose pants-plugins/ is as of REV, the
+two sides taking turns to go first (buildah slows down as its storage grows, run after run).
+
 Builder runs are counted by a wrapper script named after the builder, first on the oci backend's
 search path (PANTS_OCI_EXECUTABLE_SEARCH_PATHS), that logs each call; `build` calls are counted.
 The pantsd started in the copy is stopped and all temporary directories are deleted at the end,
@@ -47,6 +53,7 @@ import shlex
 import shutil
 import signal
 import stat
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,12 +117,6 @@ def machine_env() -> Dict[str, str]:
                 words = shlex.split(value)
                 env[name.strip()] = words[0] if words else ""
     return env
-
-
-
-
-
-
 
 
 def tail(text: str, n: int = 25) -> str:
@@ -395,33 +396,92 @@ def print_table(rows: Sequence[dict]) -> None:
         print(f"{r['scenario']:<{w}}  {wall:>7}  {runs:>12}  {r.get('note', '')}")
 
 
+def _spread(values: Sequence[float], digits: int = 1) -> str:
+    """`median (min–max)` of `values`, the median alone for one value, `-` for none."""
+    if not values:
+        return "-"
+    median = f"{statistics.median(values):.{digits}f}"
+    return median if len(values) == 1 else f"{median} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def _wall(run: dict, prefix: str) -> Optional[float]:
+    return next(
+        (r["wall_seconds"] for r in run["scenarios"]
+         if r["scenario"].startswith(prefix) and r.get("wall_seconds") is not None),
+        None,
+    )
+
+
+def summarize(runs: Sequence[dict], sides: Sequence[str], builder: str) -> List[dict]:
+    """Per scenario and side, the median (min–max) of its wall seconds over the rounds. Then per
+    side two ratios, each run against its own round (the machine's speed drifts between runs):
+    one app edit ÷ the same edit built by hand, and cold ÷ the seeds' loop with `builder` (the
+    loop runs once a round, on the work tree's side)."""
+    names: List[str] = []
+    seconds: Dict[Tuple[str, str], List[float]] = {}
+    for run in runs:
+        for row in run["scenarios"]:
+            if row.get("wall_seconds") is None:
+                continue
+            if row["scenario"] not in names:
+                names.append(row["scenario"])
+            seconds.setdefault((row["scenario"], run["side"]), []).append(row["wall_seconds"])
+    table = [{"scenario": name, **{side: _spread(seconds.get((name, side), [])) for side in sides}} for name in names]
+
+    loop_prefix = f"{builder} loop, 1st run"
+    loops = {run["round"]: _wall(run, loop_prefix) for run in runs if _wall(run, loop_prefix) is not None}
+    by_hand: Dict[str, List[float]] = {side: [] for side in sides}
+    by_loop: Dict[str, List[float]] = {side: [] for side in sides}
+    for run in runs:
+        edit, alone, cold = _wall(run, "pants after 1 app edit"), _wall(run, "webui alone"), _wall(run, "pants cold")
+        if edit is not None and alone:
+            by_hand[run["side"]].append(edit / alone)
+        if cold is not None and loops.get(run["round"]):
+            by_loop[run["side"]].append(cold / loops[run["round"]])
+    table.append({"scenario": "one app edit ÷ webui alone", **{s: _spread(by_hand[s], 2) for s in sides}})
+    table.append({"scenario": f"cold ÷ {loop_prefix} (same round)", **{s: _spread(by_loop[s], 2) for s in sides}})
+    return table
+
+
+def print_summary(table: Sequence[dict], sides: Sequence[str]) -> None:
+    w = max(len(r["scenario"]) for r in table)
+    widths = [max(len(side), *(len(r[side]) for r in table)) for side in sides]
+    print(f"{'scenario':<{w}}  " + "  ".join(f"{side:>{c}}" for side, c in zip(sides, widths)))
+    print(f"{'-' * w}  " + "  ".join("-" * c for c in widths))
+    for r in table:
+        print(f"{r['scenario']:<{w}}  " + "  ".join(f"{r[side]:>{c}}" for side, c in zip(sides, widths)))
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--builder", choices=("buildah", "docker"), default="buildah",
-                        help="the builder Pants uses ([oci].builder); default buildah")
-    parser.add_argument("--cold-builder", action="store_true",
-                        help="give buildah a fresh temporary storage (no layer cache, bases pulled again), and "
-                             "run the docker loop's first pass with --no-cache; buildah only")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this path")
-    parser.add_argument("--skip-docker-loop", action="store_true", help="measure only the Pants scenarios")
-    args = parser.parse_args(argv)
-    if args.cold_builder and args.builder != "buildah":
-        parser.error("--cold-builder needs --builder buildah (a fresh dockerd is not cheap)")
+def use_plugin_at(root: Path, ref: str) -> None:
+    """Replaces the copy's pants-plugins/ with this repository's as of the git revision `ref`."""
+    archive = subprocess.run(["git", "archive", ref, "pants-plugins"], cwd=REPO_ROOT, capture_output=True)
+    if archive.returncode != 0:
+        raise BenchError(f"git archive {ref} pants-plugins: {archive.stderr.decode(errors='replace').strip()}")
+    shutil.rmtree(root / "pants-plugins")
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
 
-    signal.signal(signal.SIGTERM, _interrupt)
-    menv = machine_env()
-    tmp = Path(tempfile.mkdtemp(prefix="shipyard-package-bench-"))
+
+def run_scenarios(
+    args: argparse.Namespace, menv: Dict[str, str], tmp: Path, plugin_ref: Optional[str], loops: bool,
+    rows: List[dict],
+) -> dict:
+    """One fresh copy of the repository (its plugin as of `plugin_ref`, or this work tree's):
+    the Pants scenarios and the edited image built by hand, then with `loops` the seeds' loops.
+    Appends a row per scenario to `rows` as it goes; returns the run's metadata. Stops the
+    copy's pantsd and deletes `tmp` (and buildah storage it made) however it ends."""
     root = tmp / "repo"
     storage_confs: List[Path] = []
     env = {**os.environ, **menv}
-    rows: List[dict] = []
     meta: dict = {}
+    tmp.mkdir(parents=True, exist_ok=True)
     try:
         copy_repo(root)
+        if plugin_ref:
+            use_plugin_at(root, plugin_ref)
         init_git(root)
         counter = tmp / "builder-calls.log"
         write_wrapper(tmp / "wrappers", args.builder, counter)
@@ -435,6 +495,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
         copy = PantsCopy(root, env, counter)
         meta = {
+            "plugin": plugin_ref or "work tree",
             "builder": args.builder, "cold_builder": args.cold_builder, "builder_cache": builder_cache,
             "cpus": os.cpu_count(), "machine": platform.machine(), "platforms": list(PLATFORMS),
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -467,60 +528,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      "note": f"another comment appended to {EDITED_FILE}; no export"})
         subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
 
-        if args.builder == "buildah":
-            lenv = dict(benv)
-            if args.cold_builder:
-                storage_confs.append(fresh_storage_conf(Path(menv["CONTAINERS_STORAGE_CONF"]), tmp / "loop-containers"))
-                lenv["CONTAINERS_STORAGE_CONF"] = str(storage_confs[-1])
-            first = run_loop(copy, lenv, specs, tmp, "first", builder="buildah")
-            second = run_loop(copy, lenv, specs, tmp, "re-run", builder="buildah")
-            first.pop("script")
-            second.pop("script")
-            c1, c2 = first["cache"], second["cache"]
-            wrong = f"; {len(first['wrong_architecture'])} of the images have the wrong architecture" if first["wrong_architecture"] else ""
-            rows.append({"scenario": "buildah loop, 1st run", **first, "expected_builder_runs": 12,
-                         "note": f"{'fresh temporary storage; ' if args.cold_builder else ''}"
-                                 f"{c1['cached']}/{c1['steps']} steps from buildah's cache; no export{wrong}"})
-            rows.append({"scenario": "buildah loop, no-op re-run", **second, "expected_builder_runs": 12,
-                         "note": f"{c2['cached']}/{c2['steps']} steps from buildah's cache; cannot skip a build"})
-
-        if args.skip_docker_loop:
-            rows.append({"scenario": "docker loop", "note": "skipped (--skip-docker-loop)"})
-        else:
-            denv = dict(benv)
-            denv["DOCKER_BUILDKIT"] = "1"
-            why_not = docker_check(denv, tmp)
-            if why_not:
-                log(f"docker loop skipped: {why_not}")
-                rows.append({"scenario": "docker loop", "note": f"skipped: {why_not.splitlines()[0]}",
-                             "skipped": why_not})
-            else:
-                first = run_loop(copy, denv, specs, tmp, "first", no_cache=args.cold_builder)
-                second = run_loop(copy, denv, specs, tmp, "re-run")
-                c1, c2 = first["cache"], second["cache"]
+        if loops:
+            if args.builder == "buildah":
+                lenv = dict(benv)
                 if args.cold_builder:
-                    warm = "not used (--no-cache)"
-                else:
-                    warm = "cold" if c1["cached"] == 0 else ("warm" if c1["cached"] == c1["steps"] else "partly warm")
-                meta["docker_loop_script"] = first.pop("script")
+                    storage_confs.append(fresh_storage_conf(Path(menv["CONTAINERS_STORAGE_CONF"]), tmp / "loop-containers"))
+                    lenv["CONTAINERS_STORAGE_CONF"] = str(storage_confs[-1])
+                first = run_loop(copy, lenv, specs, tmp, "first", builder="buildah")
+                second = run_loop(copy, lenv, specs, tmp, "re-run", builder="buildah")
+                first.pop("script")
                 second.pop("script")
-                rows.append({"scenario": "docker loop, 1st run", **first, "expected_builder_runs": 12,
-                             "note": f"docker layer cache {warm}: {c1['cached']}/{c1['steps']} steps CACHED"})
-                rows.append({"scenario": "docker loop, no-op re-run", **second, "expected_builder_runs": 12,
-                             "note": f"{c2['cached']}/{c2['steps']} steps CACHED; cannot skip a build"})
-        stop_pantsd(root)
+                c1, c2 = first["cache"], second["cache"]
+                wrong = f"; {len(first['wrong_architecture'])} of the images have the wrong architecture" if first["wrong_architecture"] else ""
+                rows.append({"scenario": "buildah loop, 1st run", **first, "expected_builder_runs": 12,
+                             "note": f"{'fresh temporary storage; ' if args.cold_builder else ''}"
+                                     f"{c1['cached']}/{c1['steps']} steps from buildah's cache; no export{wrong}"})
+                rows.append({"scenario": "buildah loop, no-op re-run", **second, "expected_builder_runs": 12,
+                             "note": f"{c2['cached']}/{c2['steps']} steps from buildah's cache; cannot skip a build"})
 
-        print(f"# {meta['date']}, {meta['cpus']} CPUs ({meta['machine']}), images x {', '.join(PLATFORMS)}")
-        print_table(rows)
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n")
-        return 0
-    except BenchError as e:
-        if rows:
-            print_table(rows)
-        print(f"bench_package: {e}", file=sys.stderr)
-        return 1
+            if args.skip_docker_loop:
+                rows.append({"scenario": "docker loop", "note": "skipped (--skip-docker-loop)"})
+            else:
+                denv = dict(benv)
+                denv["DOCKER_BUILDKIT"] = "1"
+                why_not = docker_check(denv, tmp)
+                if why_not:
+                    log(f"docker loop skipped: {why_not}")
+                    rows.append({"scenario": "docker loop", "note": f"skipped: {why_not.splitlines()[0]}",
+                                 "skipped": why_not})
+                else:
+                    first = run_loop(copy, denv, specs, tmp, "first", no_cache=args.cold_builder)
+                    second = run_loop(copy, denv, specs, tmp, "re-run")
+                    c1, c2 = first["cache"], second["cache"]
+                    if args.cold_builder:
+                        warm = "not used (--no-cache)"
+                    else:
+                        warm = "cold" if c1["cached"] == 0 else ("warm" if c1["cached"] == c1["steps"] else "partly warm")
+                    meta["docker_loop_script"] = first.pop("script")
+                    second.pop("script")
+                    rows.append({"scenario": "docker loop, 1st run", **first, "expected_builder_runs": 12,
+                                 "note": f"docker layer cache {warm}: {c1['cached']}/{c1['steps']} steps CACHED"})
+                    rows.append({"scenario": "docker loop, no-op re-run", **second, "expected_builder_runs": 12,
+                                 "note": f"{c2['cached']}/{c2['steps']} steps CACHED; cannot skip a build"})
+        return meta
     finally:
         stop_pantsd(root)
         for conf in storage_confs:
@@ -528,6 +578,74 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         if tmp.exists():
             log(f"could not delete all of {tmp}")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--builder", choices=("buildah", "docker"), default="buildah",
+                        help="the builder Pants uses ([oci].builder); default buildah")
+    parser.add_argument("--cold-builder", action="store_true",
+                        help="give buildah a fresh temporary storage (no layer cache, bases pulled again), and "
+                             "run the docker loop's first pass with --no-cache; buildah only")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this path")
+    parser.add_argument("--skip-docker-loop", action="store_true", help="measure only the Pants scenarios")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure everything this many times and print medians (min-max); default 1")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="in each round, also measure with pants-plugins/ as of this git revision, "
+                             "interleaved with this work tree's (the seeds' loops run on the work tree's side only)")
+    args = parser.parse_args(argv)
+    if args.cold_builder and args.builder != "buildah":
+        parser.error("--cold-builder needs --builder buildah (a fresh dockerd is not cheap)")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        menv = machine_env()
+    except BenchError as e:
+        print(f"bench_package: {e}", file=sys.stderr)
+        return 1
+    sides: List[Tuple[str, Optional[str]]] = [("ours", None)]
+    if args.baseline:
+        sides.append((f"ours@{args.baseline}", args.baseline))
+    tmp = Path(tempfile.mkdtemp(prefix="shipyard-package-bench-"))
+    runs: List[dict] = []
+    try:
+        for r in range(args.rounds):
+            # Alternate which side goes first, so a machine that slows down over the runs (buildah's
+            # storage grows with every build) does not always favour the same side.
+            for i, (label, ref) in enumerate(sides if r % 2 == 0 else sides[::-1]):
+                rows: List[dict] = []
+                runs.append({"round": r + 1, "side": label, "scenarios": rows})
+                log(f"round {r + 1}/{args.rounds}: {label}")
+                runs[-1]["meta"] = run_scenarios(args, menv, tmp / f"round{r + 1}-{i}", ref, ref is None, rows)
+    except BenchError as e:
+        for run in runs:
+            if run["scenarios"]:
+                print(f"# round {run['round']}, {run['side']}")
+                print_table(run["scenarios"])
+        print(f"bench_package: {e}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    meta = runs[0]["meta"]
+    print(f"# {meta['date']}, {meta['cpus']} CPUs ({meta['machine']}), images x {', '.join(PLATFORMS)}")
+    if len(runs) == 1:
+        print_table(runs[0]["scenarios"])
+    else:
+        print(f"# {args.rounds} rounds; seconds: median (min-max)")
+        labels = [label for label, _ in sides]
+        print_summary(summarize(runs, labels, args.builder), labels)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        document = {"meta": meta, "scenarios": runs[0]["scenarios"]} if len(runs) == 1 else {
+            "meta": {**meta, "rounds": args.rounds, "baseline": args.baseline}, "runs": runs,
+            "summary": summarize(runs, [label for label, _ in sides], args.builder),
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
