@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -32,6 +33,30 @@ def test_cold_bootstrap_then_warm_run_print_the_pinned_version(pants_repo: Pants
     (env_file,) = home.glob("tools/pex-v2.1.137.pex.env")
     assert "SHIPYARD_PEX_SHA256=" in env_file.read_text()
     print(f"\n./pants --version: cold {cold_s:.1f} s, warm {warm_s:.2f} s")
+
+
+def test_runs_go_through_pants_native_client_and_fall_back_to_the_python_client(pants_repo: PantsRepo) -> None:
+    """As scie-pants runs Pants 2.17: the wheel's native client serves a run while pantsd is up,
+    and execs the Python client (which starts pantsd) when it is not, or with --no-pantsd."""
+    def with_env(**extra: str) -> PantsRepo:
+        return PantsRepo(pants_repo.root, {**pants_repo.env, **extra})
+
+    venv = Path(with_env(SHIPYARD_PANTS_VENV_ONLY="1").run("--version").stdout.strip())
+    client = venv / "bin" / "pants-native-client"
+    client.unlink(missing_ok=True)  # the launcher installs it again, from the wheel
+
+    started = pants_repo.run("list", "apps/webui:webui")  # no pantsd yet: the Python client starts it
+    assert client.is_file() and os.access(client, os.X_OK)
+    assert started.stdout.split() == ["apps/webui:webui"]
+    served = pants_repo.run("list", "apps/webui:webui")  # pantsd up: the native client alone
+    assert served.stdout.split() == ["apps/webui:webui"]
+    assert pants_repo.run("--no-pantsd", "list", "apps/webui:webui").stdout.split() == ["apps/webui:webui"]
+    python_only = with_env(PANTS_NO_NATIVE_CLIENT="1").run("list", "apps/webui:webui")
+    assert python_only.stdout.split() == ["apps/webui:webui"]
+    # A user's mistake is still Pants' error, whichever client runs it.
+    wrong = pants_repo.run("list", "apps/no-such-dir:", check=False)
+    assert wrong.returncode != 0
+    assert "apps/no-such-dir" in wrong.stderr
 
 
 def test_a_python_that_is_not_3_9_is_refused_with_what_to_do(pants_repo: PantsRepo, tmp_path: Path) -> None:
