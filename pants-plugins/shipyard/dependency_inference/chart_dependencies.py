@@ -166,7 +166,8 @@ async def infer_helm_chart_dependencies(
     deleted = await Get(DeletedFilesUnder, DeletedFilesUnderRequest(chart.chart_dir))
     deleted_owners: tuple[Address, ...] = ()
     if deleted.paths:
-        found = await Get(DeletedFileOwners, DeletedFileOwnersRequest(chart.would_package(deleted.paths), chart.address))
+        packaged = chart.would_package(deleted.paths)
+        found = await Get(DeletedFileOwners, DeletedFileOwnersRequest(packaged, chart.address))
         deleted_owners = found.addresses
     return InferredDependencies(
         sorted(
