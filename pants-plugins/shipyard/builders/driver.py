@@ -142,18 +142,29 @@ class Builder:
         with open(iidfile) as f:
             return f.read().strip()
 
-    def load_base(self, layout: str) -> str:
-        """Loads a repo image built in this run from its OCI layout; returns the local name."""
+    # Where bases are named in the builder's storage: `<prefix>/<id from the digest>:latest`.
+    base_prefix = "shipyard-base"
+
+    def base_name(self, base: dict) -> str:
+        """The name a base gets in the builder's storage, derived from its digest: the layout's
+        manifest for a repo base, the pinned reference and platform for an external one."""
+        if "layout" in base:
+            digest = layout_manifest_digest(self.path(base["layout"]))
+        else:
+            digest = base["reference"] + base["platform"]
+        return f"{self.base_prefix}/{short_id(digest)}:latest"
+
+    def load_base(self, layout: str, name: str) -> None:
+        """Loads a repo image built in this run from its OCI layout, as `name`."""
         raise NotImplementedError
 
-    def pull_base(self, reference: str, platform: str) -> str:
-        """Pulls an external image for `platform`; returns a local name unique to that image."""
+    def pull_base(self, reference: str, platform: str, name: str) -> None:
+        """Pulls an external image for `platform`, as `name`."""
         raise NotImplementedError
 
     def holds(self, name: str) -> bool:
-        """Whether the builder's storage already has an image of this name. Base names are
-        derived from the base's digest (and platform), so an image by that name is that base, and
-        loading it again would change nothing."""
+        """Whether the builder's storage already has an image of this name (see `base_name`): an
+        image by that name is that base, and loading it again would change nothing."""
         raise NotImplementedError
 
     def build_image(self) -> str:
@@ -169,12 +180,15 @@ class Builder:
         raise NotImplementedError
 
     def run(self) -> None:
-        names = {
-            b["placeholder"]: self.load_base(self.path(b["layout"]))
-            if "layout" in b
-            else self.pull_base(b["reference"], b["platform"])
-            for b in self.request["bases"]
-        }
+        names = {}
+        for base in self.request["bases"]:
+            name = names[base["placeholder"]] = self.base_name(base)
+            if self.holds(name):
+                continue
+            if "layout" in base:
+                self.load_base(self.path(base["layout"]), name)
+            else:
+                self.pull_base(base["reference"], base["platform"], name)
         self.write_dockerfile(names)
         output = self.path(self.request["output"])
         image_id = self.build_image()
@@ -236,10 +250,9 @@ _PULL_LOCK = os.path.join(tempfile.gettempdir(), "shipyard-buildah-pull.lock")
 class Buildah(Builder):
     """Daemonless: bases are pulled from their layouts into local storage by digest-derived names."""
 
-    def load_base(self, layout: str) -> str:
-        name = f"localhost/shipyard-base/{short_id(layout_manifest_digest(layout))}:latest"
-        if self.holds(name):
-            return name
+    base_prefix = "localhost/shipyard-base"
+
+    def load_base(self, layout: str, name: str) -> None:
         # buildah names a pulled layout after its path, which must be lower-case; Pants' sandbox
         # paths are not, so pull through a lower-case symlink.
         # (hex only: a name component may not end in `_`, which mkdtemp names can.)
@@ -262,7 +275,6 @@ class Buildah(Builder):
                 # layout-<uuid>/base`): one new name per build, never used again. Only the name
                 # goes; the image keeps its shipyard-base name (and its layers stay as the cache).
                 quietly([self.exe["buildah"], "rmi", f"localhost{link}:latest"], self.env)
-        return name
 
     def name(self, image_id: str, name: str) -> None:
         run([self.exe["buildah"], "tag", image_id, name], env=self.env, log=self.log)
@@ -275,10 +287,7 @@ class Buildah(Builder):
         )
         return inspected.returncode == 0
 
-    def pull_base(self, reference: str, platform: str) -> str:
-        name = f"localhost/shipyard-base/{short_id(reference + platform)}:latest"
-        if self.holds(name):
-            return name
+    def pull_base(self, reference: str, platform: str, name: str) -> None:
         # Pulls of one name for two platforms at once race in local storage ("image not known"),
         # so pulls are taken one at a time.
         with exclusive_lock(_PULL_LOCK):
@@ -288,7 +297,6 @@ class Buildah(Builder):
                 log=self.log,
             ).strip().splitlines()[-1]
             self.name(image_id, name)
-        return name
 
     def run(self) -> None:
         """Builds while holding the shared builds lock, after sweeping what dead builds left.
@@ -372,15 +380,12 @@ class Docker(Builder):
         super().__init__(request, workdir)
         self.env["DOCKER_BUILDKIT"] = "1"
 
-    def load_base(self, layout: str) -> str:
-        name = f"shipyard-base/{short_id(layout_manifest_digest(layout))}:latest"
-        if not self.holds(name):
-            run(
-                [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("dest"), f"oci:{layout}", f"docker-daemon:{name}"],
-                env=self.env,
-                log=self.log,
-            )
-        return name
+    def load_base(self, layout: str, name: str) -> None:
+        run(
+            [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("dest"), f"oci:{layout}", f"docker-daemon:{name}"],
+            env=self.env,
+            log=self.log,
+        )
 
     def holds(self, name: str) -> bool:
         # Copying a base into dockerd again is a whole `docker load`, most of a small build's time.
@@ -395,11 +400,8 @@ class Docker(Builder):
         host = self.env.get("DOCKER_HOST")
         return [f"--{side}-daemon-host", host] if host else []
 
-    def pull_base(self, reference: str, platform: str) -> str:
+    def pull_base(self, reference: str, platform: str, name: str) -> None:
         os_name, arch, *variant = platform.split("/")
-        name = f"shipyard-base/{short_id(reference + platform)}:latest"
-        if self.holds(name):
-            return name
         args = [self.exe["skopeo"], "copy", "--quiet", "--override-os", os_name, "--override-arch", arch]
         if variant:
             args += ["--override-variant", variant[0]]
@@ -410,7 +412,6 @@ class Docker(Builder):
             env=self.env,
             log=self.log,
         )
-        return name
 
     def build_image(self) -> str:
         return self.build(self.exe["docker"], "--progress=plain")
