@@ -164,7 +164,8 @@ def registry_layers(machine_environ: dict, reference: str, arch: str) -> list[di
 
 def test_images_take_base_layers_as_their_base_and_registry_hold_them(repo: PantsRepo, machine_environ: dict) -> None:
     """The export does not compress a base layer again: an app's base layers are python-base's
-    blobs, and python-base's are the registry's own blobs of python:3.11-slim-bookworm."""
+    blobs, and python-base's are the registry's own blobs of python:3.11-slim-bookworm, as
+    webui's are busybox's."""
     repo.run("package", "::", timeout=1800)
     base, ui = layout(repo, "tinyolly/python-base"), layout(repo, "tinyolly/ui")
     for arch in ("amd64", "arm64"):
@@ -180,6 +181,14 @@ def test_images_take_base_layers_as_their_base_and_registry_hold_them(repo: Pant
             for l in registry_layers(machine_environ, "docker.io/library/python:3.11-slim-bookworm", arch)
         ]
         assert [{k: l[k] for k in ("digest", "size")} for l in base_layers[: len(upstream)]] == upstream
+        # A multi-stage image starts with its last stage's base (busybox), not the build stage's
+        # (node): those are the registry's blobs.
+        webui = layout(repo, "tinyolly/webui").manifest(arch)["layers"]
+        busybox = [
+            {k: l[k] for k in ("digest", "size")}
+            for l in registry_layers(machine_environ, "docker.io/library/busybox:1.35", arch)
+        ]
+        assert [{k: l[k] for k in ("digest", "size")} for l in webui[: len(busybox)]] == busybox
         # Each layer is the tar its diff ID names.
         diff_ids = base.config(arch)["rootfs"]["diff_ids"]
         for layer, diff_id in zip(base_layers, diff_ids):

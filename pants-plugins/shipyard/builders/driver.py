@@ -175,10 +175,6 @@ class Builder:
         """Writes the built image as an OCI layout to `output` (which may hold placeholders)."""
         raise NotImplementedError
 
-    def diff_ids(self, image: str) -> List[str]:
-        """The diff IDs of a local image's layers, from the builder's own storage."""
-        raise NotImplementedError
-
     def run(self) -> None:
         names = {}
         for base in self.request["bases"]:
@@ -192,7 +188,7 @@ class Builder:
         self.write_dockerfile(names)
         output = self.path(self.request["output"])
         image_id = self.build_image()
-        known = self.reusable_layers(image_id, names)
+        known = self.reusable_layers()
         layer_reuse.seed_placeholders(output, known)
         self.export(image_id, output)
         try:
@@ -201,10 +197,10 @@ class Builder:
             raise BuildFailed(str(e)) from e
         annotate_platform(output, self.platform)
 
-    def reusable_layers(self, image_id: str, names: Dict[str, str]) -> Dict[str, layer_reuse.CompressedLayer]:
-        """The compressed layers of this build's bases that the built image has: every layer of
-        the repo bases' layouts, and the registry's blobs of the external bases it shares layers
-        with (a build stage's base shares none and is not fetched)."""
+    def reusable_layers(self) -> Dict[str, layer_reuse.CompressedLayer]:
+        """The compressed layers of this build's bases that the built image may have: every layer
+        of the repo bases' layouts, and the registry's blobs of the external base the image's
+        layers start with (`image_root`; a build stage's base shares none and is not fetched)."""
         try:
             sources = [
                 layer_reuse.compressed_layers(self.path(b["layout"]))
@@ -214,11 +210,9 @@ class Builder:
         except layer_reuse.LayoutError as e:
             raise BuildFailed(str(e)) from e
         cache = self.request.get("layer_cache")
-        external = [b for b in self.request["bases"] if "reference" in b]
-        if cache and external:
-            built = set(self.diff_ids(image_id))
-            for base in external:
-                if built.intersection(self.diff_ids(names[base["placeholder"]])):
+        if cache:
+            for base in self.request["bases"]:
+                if base.get("image_root"):
                     sources.append(self.registry_layers(base["reference"], self.path(cache)))
         return layer_reuse.known_layers(sources)
 
@@ -363,14 +357,6 @@ class Buildah(Builder):
             log=self.log,
         )
 
-    def diff_ids(self, image: str) -> List[str]:
-        output = subprocess.run(
-            [self.exe["buildah"], "inspect", "--type", "image", image],
-            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
-        )
-        if output.returncode != 0:
-            return []
-        return json.loads(output.stdout).get("OCIv1", {}).get("rootfs", {}).get("diff_ids") or []
 
 
 class Docker(Builder):
@@ -415,13 +401,6 @@ class Docker(Builder):
 
     def build_image(self) -> str:
         return self.build(self.exe["docker"], "--progress=plain")
-
-    def diff_ids(self, image: str) -> List[str]:
-        output = subprocess.run(
-            [self.exe["docker"], "image", "inspect", "--format", "{{json .RootFS.Layers}}", image],
-            env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
-        )
-        return (json.loads(output.stdout) or []) if output.returncode == 0 else []
 
     def export(self, image_id: str, output: str) -> None:
         tag = f"shipyard-build/{image_id.split(':')[-1][:16]}:latest"

@@ -36,6 +36,7 @@ from pants.util.logging import LogLevel
 
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.platforms import canonical_platform
+from shipyard.dockerfile.resolved import StageInfo
 from shipyard.dockerfile.rewrite import (
     FromRewrite,
     insert_after_instructions,
@@ -200,6 +201,27 @@ def plan_bases(resolution: DockerfileResolution, base_images: Iterable[BaseImage
     return plan
 
 
+def image_root_line(stages: Iterable[StageInfo], target_stage: Optional[str]) -> Optional[int]:
+    """The FROM line of the stage whose base the built image's layers start with: the target
+    stage (by name, else the last one), or the stage it is built FROM, and so on back. Layers
+    another stage's base gives by `COPY --from` are new layers, never the base's own."""
+    by_index = {stage.index: stage for stage in stages}
+    if not by_index:
+        return None
+    if target_stage:
+        named = [s for s in by_index.values() if s.name and s.name.lower() == target_stage.lower()]
+        if not named:
+            return None
+        stage = named[0]
+    else:
+        stage = by_index[max(by_index)]
+    seen = set()
+    while stage.base_stage is not None and stage.base_stage in by_index and stage.index not in seen:
+        seen.add(stage.index)
+        stage = by_index[stage.base_stage]
+    return stage.line
+
+
 def _failed_line(parsed_instructions, step: Optional[str]) -> Optional[int]:
     """The Dockerfile line of the instruction the builder printed as its last step."""
     if not step:
@@ -288,11 +310,19 @@ async def platform_build_inputs(
     base_inputs = await MultiGet(Get(PlatformBuildInputs, PlatformInputsRequest, r) for r in repo_bases.values())
     pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, r) for r in external_bases.values())
     # What the driver loads (a layout in the sandbox) or pulls (a pinned reference), per placeholder.
+    # The external base the image's layers start with, if any: the driver reuses its registry's
+    # compressed layers (a repo base's layout always holds its own).
+    root = plan.from_lines.get(image_root_line(resolution.stages, field_set.target_stage.value) or 0)
     driver_bases = [
         {"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{i}"}
         for i, placeholder in enumerate(repo_bases)
     ] + [
-        {"placeholder": placeholder, "reference": e.pinned, "platform": e.platform}
+        {
+            "placeholder": placeholder,
+            "reference": e.pinned,
+            "platform": e.platform,
+            **({"image_root": True} if root and root.reference == placeholder else {}),
+        }
         for placeholder, e in zip(external_bases, pinned)
     ]
 
