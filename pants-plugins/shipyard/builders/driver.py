@@ -358,7 +358,6 @@ class Buildah(Builder):
         )
 
 
-
 class Docker(Builder):
     """BuildKit through the docker CLI and a running dockerd; skopeo moves images in and out."""
 
