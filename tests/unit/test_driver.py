@@ -64,3 +64,24 @@ def test_a_layout_with_two_images_is_refused(tmp_path: Path) -> None:
     (tmp_path / "index.json").write_text(json.dumps({"manifests": [{}, {}]}))
     with pytest.raises(driver.BuildFailed, match="expected one image"):
         driver.annotate_platform(str(tmp_path), "linux/amd64")
+
+
+def test_only_the_base_the_image_starts_with_has_its_registry_layers_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A multi-stage build: node runs the build stage, busybox is the last stage's base.
+    request = {
+        "executables": {}, "platform": "linux/amd64", "image": "apps/webui:webui", "layer_cache": "cache",
+        "bases": [
+            {"placeholder": "shipyard-base-placeholder-0", "reference": "docker.io/library/node@sha256:aa", "platform": "linux/amd64"},
+            {"placeholder": "shipyard-base-placeholder-1", "reference": "docker.io/library/busybox@sha256:bb", "platform": "linux/amd64", "image_root": True},
+        ],
+    }
+    fetched: list[str] = []
+    monkeypatch.setattr(driver.Builder, "registry_layers", lambda self, pinned, cache: fetched.append(pinned) or [])
+    driver.Builder(request, str(tmp_path)).reusable_layers()
+    assert fetched == ["docker.io/library/busybox@sha256:bb"]
+
+    fetched.clear()
+    driver.Builder({**request, "layer_cache": None}, str(tmp_path)).reusable_layers()
+    assert fetched == []  # no machine cache to fetch into: the export compresses them itself
