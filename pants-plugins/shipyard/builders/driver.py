@@ -402,16 +402,13 @@ class Docker(Builder):
         return self.build(self.exe["docker"], "--progress=plain")
 
     def export(self, image_id: str, output: str) -> None:
-        tag = f"shipyard-build/{image_id.split(':')[-1][:16]}:latest"
-        run([self.exe["docker"], "tag", image_id, tag], env=self.env, log=self.log)
-        try:
-            run(
-                [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("src"), f"docker-daemon:{tag}", f"oci:{output}:latest"],
-                env=self.env,
-                log=self.log,
-            )
-        finally:
-            subprocess.run([self.exe["docker"], "rmi", tag], env=self.env, capture_output=True)
+        # skopeo reads an image from dockerd by its ID (`docker-daemon:sha256:...`): no name to
+        # add and remove around the copy.
+        run(
+            [self.exe["skopeo"], "copy", "--quiet", *self.daemon_host("src"), f"docker-daemon:{image_id}", f"oci:{output}:latest"],
+            env=self.env,
+            log=self.log,
+        )
 
 
 @contextlib.contextmanager
