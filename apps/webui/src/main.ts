@@ -38,5 +38,3 @@ async function main(): Promise<void> {
 }
 
 void main();
-// x 121048086216572346
-// x 147373819633543252
