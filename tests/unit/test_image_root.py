@@ -13,6 +13,7 @@ import pytest
 
 from shipyard.dockerfile.parser import parse_dockerfile
 from shipyard.dockerfile.resolver import resolve_dockerfile
+from shipyard.dockerfile.stages import StageGraph
 from shipyard.util_rules.image_build import image_root_line
 
 
@@ -21,7 +22,7 @@ def root_line(dockerfile: str, target: Optional[str] = None, build_args: Optiona
     resolved = resolve_dockerfile(
         parsed, context_files=["main.go", "app.py"], build_args=build_args or {}, target_stage=target
     )
-    return image_root_line(resolved.stages, target)
+    return image_root_line(resolved.stages, StageGraph(parsed).find_target(target))
 
 
 def test_a_single_stage_starts_with_its_base() -> None:
@@ -85,4 +86,4 @@ def test_an_image_from_scratch_starts_with_the_scratch_line() -> None:
 
 
 def test_a_dockerfile_without_stages_has_no_root() -> None:
-    assert image_root_line((), None) is None
+    assert image_root_line((), 0) is None

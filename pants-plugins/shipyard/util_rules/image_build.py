@@ -45,6 +45,7 @@ from shipyard.dockerfile.rewrite import (
     swap_from_flags,
 )
 from shipyard.dockerfile.shared_stages import stages_shared_by_platforms
+from shipyard.dockerfile.stages import StageGraph
 from shipyard.source_text import decode_lossless, encode_lossless
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.util_rules.builder import OciBuilder
@@ -201,23 +202,16 @@ def plan_bases(resolution: DockerfileResolution, base_images: Iterable[BaseImage
     return plan
 
 
-def image_root_line(stages: Iterable[StageInfo], target_stage: Optional[str]) -> Optional[int]:
+def image_root_line(stages: Iterable[StageInfo], target_index: int) -> Optional[int]:
     """The FROM line of the stage whose base the built image's layers start with: the target
-    stage (by name, else the last one), or the stage it is built FROM, and so on back. Layers
-    another stage's base gives by `COPY --from` are new layers, never the base's own."""
+    stage (`StageGraph.find_target`), or the stage it is built FROM, and so on back (a FROM can
+    name only an earlier stage). Layers another stage's base gives by `COPY --from` are new
+    layers, never the base's own."""
     by_index = {stage.index: stage for stage in stages}
-    if not by_index:
+    stage = by_index.get(target_index)
+    if stage is None:
         return None
-    if target_stage:
-        named = [s for s in by_index.values() if s.name and s.name.lower() == target_stage.lower()]
-        if not named:
-            return None
-        stage = named[0]
-    else:
-        stage = by_index[max(by_index)]
-    seen = set()
-    while stage.base_stage is not None and stage.base_stage in by_index and stage.index not in seen:
-        seen.add(stage.index)
+    while stage.base_stage is not None:
         stage = by_index[stage.base_stage]
     return stage.line
 
@@ -309,22 +303,6 @@ async def platform_build_inputs(
     }
     base_inputs = await MultiGet(Get(PlatformBuildInputs, PlatformInputsRequest, r) for r in repo_bases.values())
     pinned = await MultiGet(Get(ExternalBase, ExternalBaseRequest, r) for r in external_bases.values())
-    # What the driver loads (a layout in the sandbox) or pulls (a pinned reference), per placeholder.
-    # The external base the image's layers start with, if any: the driver reuses its registry's
-    # compressed layers (a repo base's layout always holds its own).
-    root = plan.from_lines.get(image_root_line(resolution.stages, field_set.target_stage.value) or 0)
-    driver_bases = [
-        {"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{i}"}
-        for i, placeholder in enumerate(repo_bases)
-    ] + [
-        {
-            "placeholder": placeholder,
-            "reference": e.pinned,
-            "platform": e.platform,
-            **({"image_root": True} if root and root.reference == placeholder else {}),
-        }
-        for placeholder, e in zip(external_bases, pinned)
-    ]
 
     dockerfile_contents, context = await MultiGet(
         Get(DigestContents, PathGlobs([resolution.dockerfile_path])),
@@ -345,6 +323,23 @@ async def platform_build_inputs(
         context = await Get(Digest, MergeDigests([context, empty_dirs]))
     text = decode_lossless(dockerfile_contents[0].content)
     parsed = parse_dockerfile(text, resolution.dockerfile_path)
+    # What the driver loads (a layout in the sandbox) or pulls (a pinned reference), per placeholder.
+    # The external base the image's layers start with, if any: the driver reuses its registry's
+    # compressed layers (a repo base's layout always holds its own).
+    target_index = StageGraph(parsed).find_target(field_set.target_stage.value)
+    root = plan.from_lines.get(image_root_line(resolution.stages, target_index))
+    driver_bases = [
+        {"placeholder": placeholder, "layout": f"{_SANDBOX}/bases/{i}"}
+        for i, placeholder in enumerate(repo_bases)
+    ] + [
+        {
+            "placeholder": placeholder,
+            "reference": e.pinned,
+            "platform": e.platform,
+            **({"image_root": True} if root and root.reference == placeholder else {}),
+        }
+        for placeholder, e in zip(external_bases, pinned)
+    ]
     build_after = None
     platforms = field_set.build_platforms(oci)
     if (
