@@ -205,7 +205,14 @@ class KillingProxy:
         except OSError:
             pass
         finally:
+            # shutdown, not only close: the other direction's thread may be blocked in `recv` on
+            # one of these sockets, and closing the descriptor neither wakes it nor sends the peer
+            # a FIN, so a client whose upstream died would wait for an answer until it times out.
             for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
                 try:
                     s.close()
                 except OSError:
