@@ -204,3 +204,14 @@ def test_the_resolution_with_deleted_files_assumed_present_repeats_no_warning(
     warnings = [r.getMessage() for r in caplog.records if "matched no files" in r.getMessage()]
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith("app/Dockerfile:3: COPY source '*.none' matched no files")
+
+
+def test_a_new_run_reads_git_again_though_no_file_changed(rule_runner: RuleRunner) -> None:
+    # Committing the deletion changes git's answer and no file Pants watches: a value reused from
+    # the run before would still list the file.
+    delete(rule_runner, "app/src/util.py")
+    rule_runner.set_options(["--changed-since=HEAD"])
+    assert rule_runner.request(DeletedChangedFiles, []).paths == ("app/src/util.py",)
+    git(rule_runner, "commit", "-q", "-a", "-m", "delete util.py")
+    rule_runner.set_options(["--changed-since=HEAD"])  # a new session on the same graph: a new run
+    assert rule_runner.request(DeletedChangedFiles, []).paths == ()

@@ -14,16 +14,15 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-from pants.base.build_environment import get_buildroot
 from pants.engine.addresses import Address, Addresses
 from pants.engine.internals.graph import Owners, OwnersRequest
 from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import UnexpandedTargets
 from pants.util.frozendict import FrozenDict
 from pants.vcs.changed import Changed
-from pants.vcs.git import GitWorktreeRequest, MaybeGitWorktree
 
 from shipyard.target_types import HelmChartMetadataField, OciImageDockerfileField
+from shipyard.util_rules.git_checkout import GitCheckoutRequest, MaybeGitCheckout
 
 
 @dataclass(frozen=True)
@@ -69,34 +68,31 @@ async def find_deleted_changed_files(changed: Changed) -> DeletedChangedFiles:
     once per run, like Pants' own."""
     if not (changed.since or changed.diffspec):
         return DeletedChangedFiles(())
-    buildroot = get_buildroot()
-    worktree = (await Get(MaybeGitWorktree, GitWorktreeRequest(subdir=buildroot))).git_worktree
-    if worktree is None:
+    checkout = (await Get(MaybeGitCheckout, GitCheckoutRequest())).checkout
+    if checkout is None:
         return DeletedChangedFiles(())  # Pants itself refuses `--changed-since` outside git.
-    # The ranges Pants' `changed_files` / `changes_in` diff, with statuses instead of names only.
+    # The ranges Pants' `changed_files` / `changes_in` diff, with statuses instead of names only,
+    # and paths relative to the build root, as Pants makes them.
     if changed.diffspec:
-        commands = [["diff-tree", "--no-commit-id", "--name-status", "-z", "-r", changed.diffspec]]
+        commands = [["diff-tree", "--no-commit-id", "--name-status", "-z", "-r", "--relative", changed.diffspec]]
     else:
-        commands = [["diff", "--name-status", "-z", "HEAD"], ["diff", "--name-status", "-z", f"{changed.since}...HEAD"]]
+        commands = [
+            ["diff", "--name-status", "-z", "--relative", "HEAD"],
+            ["diff", "--name-status", "-z", "--relative", f"{changed.since}...HEAD"],
+        ]
     deleted: set[str] = set()
-    renamed: dict[str, str] = {}
+    renamed_to: dict[str, str] = {}
     for command in commands:
-        output = worktree._git_binary._invoke_unsandboxed(worktree._create_git_cmdline([*command, "--", buildroot]))
-        gone, moved = parse_name_status(output)
+        gone, moved = parse_name_status(checkout.run(*command))
         deleted.update(gone)
-        renamed.update(moved)
-
-    def relative(path: str) -> str:
-        return worktree._fix_git_relative_path(path, buildroot)
-
-    renamed_to = {relative(old): relative(new) for old, new in renamed.items()}
+        renamed_to.update(moved)
     # The disk, not the engine's view: a file Pants ignores is changed, not deleted.
     return DeletedChangedFiles(
         tuple(
             sorted(
                 path
-                for path in {*map(relative, deleted), *renamed_to}
-                if not os.path.lexists(os.path.join(buildroot, path))
+                for path in {*deleted, *renamed_to}
+                if not os.path.lexists(os.path.join(checkout.buildroot, path))
             )
         ),
         FrozenDict(sorted(renamed_to.items())),

@@ -1,0 +1,71 @@
+"""Rule tests (Pants' RuleRunner, real git) for the build root's git checkout and the git state
+`release` tags from: found only inside a git work tree, and read again in every run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from pants.testutil.rule_runner import QueryRule, RuleRunner
+
+from shipyard import register
+from shipyard.publish.tags import GitState
+from shipyard.util_rules.git_checkout import GitCheckoutRequest, MaybeGitCheckout
+from shipyard.util_rules.git_state import GitStateRequest
+
+
+@pytest.fixture
+def rule_runner() -> RuleRunner:
+    runner = RuleRunner(
+        rules=[
+            *register.rules(),
+            QueryRule(MaybeGitCheckout, [GitCheckoutRequest]),
+            QueryRule(GitState, [GitStateRequest]),
+        ],
+        target_types=list(register.target_types()),
+    )
+    runner.write_files({"README.md": "hello\n"})
+    return runner
+
+
+def git(rule_runner: RuleRunner, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    done = subprocess.run(["git", *args], cwd=rule_runner.build_root, env=env, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def commit_all(rule_runner: RuleRunner) -> None:
+    git(rule_runner, "init", "-q", "-b", "main")
+    git(rule_runner, "add", "-A")
+    git(rule_runner, "commit", "-q", "-m", "base")
+
+
+def test_outside_a_git_work_tree_there_is_no_checkout(rule_runner: RuleRunner) -> None:
+    assert rule_runner.request(MaybeGitCheckout, [GitCheckoutRequest()]).checkout is None
+
+
+def test_the_checkout_runs_git_from_the_build_root(rule_runner: RuleRunner) -> None:
+    commit_all(rule_runner)
+    checkout = rule_runner.request(MaybeGitCheckout, [GitCheckoutRequest()]).checkout
+    assert checkout is not None
+    assert checkout.run("rev-parse", "--show-toplevel").strip() == os.path.realpath(rule_runner.build_root)
+
+
+def test_the_git_state_is_read_again_in_each_run(rule_runner: RuleRunner) -> None:
+    commit_all(rule_runner)
+    first = rule_runner.request(GitState, [GitStateRequest()])
+    assert (first.branch, first.tags_at_head, first.all_tags) == ("main", (), ())
+    assert first.commit == git(rule_runner, "rev-parse", "HEAD")
+    # A tag and a detached HEAD change no file Pants watches.
+    git(rule_runner, "tag", "v1.2.3")
+    git(rule_runner, "checkout", "-q", "--detach")
+    rule_runner.set_options([])  # a new session on the same graph: a new run
+    second = rule_runner.request(GitState, [GitStateRequest()])
+    assert (second.branch, second.tags_at_head, second.all_tags) == (None, ("v1.2.3",), ("v1.2.3",))
