@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
+from pathlib import Path
 
 import pytest
 from pants.testutil.rule_runner import QueryRule, RuleRunner
@@ -13,6 +13,7 @@ from shipyard import register
 from shipyard.publish.tags import GitState
 from shipyard.util_rules.git_checkout import GitCheckoutRequest, MaybeGitCheckout
 from shipyard.util_rules.git_state import GitStateRequest
+from tests.e2e.repo_copy import git, init_git
 
 
 @pytest.fixture
@@ -29,43 +30,25 @@ def rule_runner() -> RuleRunner:
     return runner
 
 
-def git(rule_runner: RuleRunner, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    done = subprocess.run(["git", *args], cwd=rule_runner.build_root, env=env, check=True, capture_output=True, text=True)
-    return done.stdout.strip()
-
-
-def commit_all(rule_runner: RuleRunner) -> None:
-    git(rule_runner, "init", "-q", "-b", "main")
-    git(rule_runner, "add", "-A")
-    git(rule_runner, "commit", "-q", "-m", "base")
-
-
 def test_outside_a_git_work_tree_there_is_no_checkout(rule_runner: RuleRunner) -> None:
     assert rule_runner.request(MaybeGitCheckout, [GitCheckoutRequest()]).checkout is None
 
 
 def test_the_checkout_runs_git_from_the_build_root(rule_runner: RuleRunner) -> None:
-    commit_all(rule_runner)
+    init_git(Path(rule_runner.build_root))
     checkout = rule_runner.request(MaybeGitCheckout, [GitCheckoutRequest()]).checkout
     assert checkout is not None
     assert checkout.run("rev-parse", "--show-toplevel").strip() == os.path.realpath(rule_runner.build_root)
 
 
 def test_the_git_state_is_read_again_in_each_run(rule_runner: RuleRunner) -> None:
-    commit_all(rule_runner)
+    init_git(Path(rule_runner.build_root))
     first = rule_runner.request(GitState, [GitStateRequest()])
     assert (first.branch, first.tags_at_head, first.all_tags) == ("main", (), ())
-    assert first.commit == git(rule_runner, "rev-parse", "HEAD")
+    assert first.commit == git(Path(rule_runner.build_root), "rev-parse", "HEAD").strip()
     # A tag and a detached HEAD change no file Pants watches.
-    git(rule_runner, "tag", "v1.2.3")
-    git(rule_runner, "checkout", "-q", "--detach")
+    git(Path(rule_runner.build_root), "tag", "v1.2.3")
+    git(Path(rule_runner.build_root), "checkout", "-q", "--detach")
     rule_runner.set_options([])  # a new session on the same graph: a new run
     second = rule_runner.request(GitState, [GitStateRequest()])
     assert (second.branch, second.tags_at_head, second.all_tags) == (None, ("v1.2.3",), ("v1.2.3",))
