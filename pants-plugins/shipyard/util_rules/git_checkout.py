@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from pants.base.build_environment import get_buildroot
 from pants.core.util_rules.system_binaries import MaybeGitBinary
@@ -23,11 +23,12 @@ class GitCommandError(Exception):
     """A git command failed in the build root's checkout."""
 
 
-def run_git(git: str, buildroot: str, args: Iterable[str]) -> str:
+def run_git(git: str, buildroot: str, args: Sequence[str]) -> str:
     """`git -C <buildroot> <args>`'s standard output; `GitCommandError` with git's message if it
     fails. `git` is an absolute path, which `posix_spawn` needs."""
     argv = [git, "-C", buildroot, *args]
-    # `close_fds=False` and no `cwd` keep CPython on `posix_spawn` (see the module's docstring).
+    # `close_fds=False` and no `cwd` keep CPython on `posix_spawn` (see the module's docstring);
+    # git inherits no other descriptor, since pantsd opens its own close-on-exec.
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, close_fds=False)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip() or f"exit code {result.returncode}"
