@@ -28,7 +28,8 @@ def run_git(git: str, buildroot: str, args: Sequence[str]) -> str:
     fails. `git` is an absolute path, which `posix_spawn` needs."""
     argv = [git, "-C", buildroot, *args]
     # `close_fds=False` and no `cwd` keep CPython on `posix_spawn` (see the module's docstring);
-    # git inherits no other descriptor, since pantsd opens its own close-on-exec.
+    # git then inherits pantsd's inheritable descriptors (its LMDB store files, the log), uses none
+    # of them and closes them when it exits, at once.
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, close_fds=False)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip() or f"exit code {result.returncode}"
