@@ -162,12 +162,18 @@ def registry_layers(machine_environ: dict, reference: str, arch: str) -> list[di
     return document["layers"]
 
 
+def blobs(layers: list[dict]) -> list[tuple[str, int]]:
+    """The (digest, size) of each layer descriptor: which blob it is, whatever else it says."""
+    return [(layer["digest"], layer["size"]) for layer in layers]
+
+
 def test_images_take_base_layers_as_their_base_and_registry_hold_them(repo: PantsRepo, machine_environ: dict) -> None:
     """The export does not compress a base layer again: an app's base layers are python-base's
     blobs, and python-base's are the registry's own blobs of python:3.11-slim-bookworm, as
     webui's are busybox's."""
     repo.run("package", "::", timeout=1800)
     base, ui = layout(repo, "tinyolly/python-base"), layout(repo, "tinyolly/ui")
+    webui = layout(repo, "tinyolly/webui")
     for arch in ("amd64", "arm64"):
         for image in (base, ui):
             for layer in image.manifest(arch)["layers"]:
@@ -176,19 +182,15 @@ def test_images_take_base_layers_as_their_base_and_registry_hold_them(repo: Pant
                 assert layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
         base_layers = base.manifest(arch)["layers"]
         assert ui.manifest(arch)["layers"][: len(base_layers)] == base_layers
-        upstream = [
-            {k: l[k] for k in ("digest", "size")}
-            for l in registry_layers(machine_environ, "docker.io/library/python:3.11-slim-bookworm", arch)
-        ]
-        assert [{k: l[k] for k in ("digest", "size")} for l in base_layers[: len(upstream)]] == upstream
-        # A multi-stage image starts with its last stage's base (busybox), not the build stage's
-        # (node): those are the registry's blobs.
-        webui = layout(repo, "tinyolly/webui").manifest(arch)["layers"]
-        busybox = [
-            {k: l[k] for k in ("digest", "size")}
-            for l in registry_layers(machine_environ, "docker.io/library/busybox:1.35", arch)
-        ]
-        assert [{k: l[k] for k in ("digest", "size")} for l in webui[: len(busybox)]] == busybox
+        starts = {
+            "docker.io/library/python:3.11-slim-bookworm": base_layers,
+            # A multi-stage image starts with its last stage's base (busybox), not the build
+            # stage's (node).
+            "docker.io/library/busybox:1.35": webui.manifest(arch)["layers"],
+        }
+        for reference, layers in starts.items():
+            upstream = blobs(registry_layers(machine_environ, reference, arch))
+            assert blobs(layers[: len(upstream)]) == upstream, reference
         # Each layer is the tar its diff ID names.
         diff_ids = base.config(arch)["rootfs"]["diff_ids"]
         for layer, diff_id in zip(base_layers, diff_ids):
