@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import subprocess
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -445,37 +446,51 @@ def test_a_new_registry_gets_the_published_digests_without_a_build(setup: Setup,
         extra.stop()
 
 
-def test_password_appears_in_no_log_argv_dist_or_cache(setup: Setup) -> None:
+def test_password_appears_in_no_log_argv_environment_dist_or_cache(setup: Setup) -> None:
     # Something to push, through the auth registry too: an image, and a chart (pushed by Helm).
     values = setup.repo.root / "charts/tinyolly-demos/values.yaml"
     values.write_text(values.read_text().replace("replicas: 1", "replicas: 2", 1))
     add_tiny_image(setup, "hello 2\n")
     cmdlines: set[bytes] = set()
+    # The environments of the processes Pants starts to talk to registries (the image pusher and
+    # the Helm driver); Pants itself was started with the password in its environment.
+    environments: dict[bytes, bytes] = {}
     done = threading.Event()
 
     def capture() -> None:
         while not done.is_set():
             for proc in Path("/proc").iterdir():
                 try:
-                    cmdlines.add((proc / "cmdline").read_bytes())
+                    cmdline = (proc / "cmdline").read_bytes()
+                    cmdlines.add(cmdline)
+                    if b"pusher.py" in cmdline or b"__shipyard_helm_request.json" in cmdline:
+                        environments[cmdline] = (proc / "environ").read_bytes()
                 except OSError:
                     pass
-            done.wait(0.05)
+            done.wait(0.02)
 
+    logins_before = set(Path(tempfile.gettempdir()).glob("shipyard-login-*"))
     thread = threading.Thread(target=capture, daemon=True)
     thread.start()
     try:
-        result = setup.release("::", "-ldebug")
+        # Without pantsd and at debug level, Pants logs each Process it starts, environment
+        # included, to the console and to .pants.d.
+        result = setup.release("::", "--no-pantsd", "-ldebug")
     finally:
         done.set()
         thread.join()
     assert any(b"skopeo" in c for c in cmdlines), "no push was captured"
     assert any(b"skopeo" in c and b"copy" in c for c in cmdlines)
+    # A login file's path: the pusher's (SHIPYARD_REGISTRY_LOGIN_FILE) or the Helm driver's.
+    logins = [e for e in environments.values() if b"SHIPYARD_HELM_REGISTRY_CREDENTIALS=" in e or b"SHIPYARD_REGISTRY_LOGIN_FILE=" in e]
+    assert logins, f"no login was captured among {len(environments)} registry processes"
     demos = [c for c in setup.record()["charts"] if c["chart"] == "tinyolly-demos"]
     assert {c["registry"]: c["status"] for c in demos} == {"plain": "pushed", "auth": "pushed"}
     secret = PASSWORD.encode()
     assert secret not in (result.stdout + result.stderr).encode()
     assert not [c for c in cmdlines if secret in c]
+    assert not [c for c, e in environments.items() if secret in e]
+    assert set(Path(tempfile.gettempdir()).glob("shipyard-login-*")) <= logins_before  # each login file is gone
     found = []
     home = Path(os.path.expanduser("~"))
     for directory in (setup.repo.root / "dist", setup.repo.root / ".pants.d", home / ".cache" / "pants"):

@@ -15,10 +15,11 @@ is plain HTTP, and the operations:
 
 A failure gives `{"error": "<skopeo's last lines>"}` and stops the remaining operations.
 
-Credentials never appear in the request, in argv or in the output. They come from the
-environment: `SHIPYARD_REGISTRY_USERNAME`/`SHIPYARD_REGISTRY_PASSWORD` (written to a private
-authfile outside the sandbox for the duration of the run, then deleted), or `--authfile` with the
-docker config.json the request names, or skopeo's own defaults (`$REGISTRY_AUTH_FILE`,
+Credentials never appear in the request, in argv, in the environment or in the output. They come
+from the login file named by `SHIPYARD_REGISTRY_LOGIN_FILE` (JSON `{"username", "password"}`,
+written by the Pants side for the duration of this process; turned into a private authfile
+outside the sandbox for skopeo, deleted at the end), or `--authfile` with the docker config.json
+the request names, or skopeo's own defaults (`$REGISTRY_AUTH_FILE`,
 `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.docker/config.json`).
 """
 
@@ -83,11 +84,12 @@ class Registry:
         self.authfile: Optional[str] = None
 
     def __enter__(self) -> "Registry":
-        user = os.environ.get("SHIPYARD_REGISTRY_USERNAME")
-        password = os.environ.get("SHIPYARD_REGISTRY_PASSWORD")
-        if user is not None and password is not None:
+        login_path = os.environ.get("SHIPYARD_REGISTRY_LOGIN_FILE")
+        if login_path:
+            with open(login_path) as f:
+                login = json.load(f)
             fd, self.authfile = tempfile.mkstemp(prefix="shipyard-auth-", suffix=".json")
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            token = base64.b64encode(f"{login['username']}:{login['password']}".encode()).decode()
             with os.fdopen(fd, "w") as f:
                 json.dump({"auths": {self.host: {"auth": token}}}, f)
         elif self.docker_config:

@@ -6,17 +6,19 @@ archive (for publish).
     Get(RenderedArchive, RenderArchiveRequest(archive))
 
 Credentials come either from the `[oci].registries` entry the request names (its
-`username_env`/`password_env` values, passed in the Process environment like the image pusher's,
-or its `docker_config`, which Helm's registry client reads itself), or from a file (JSON
-`{"username": "...", "password": "..."}`) that only the driver reads: its path reaches the
-Process through the environment. Never through argv, the Process inputs or a log. Push and pull talk to a registry whose content changes, so they run once per Pants
-run (never from the cache); rendering an archive is cached.
+`username_env`/`password_env` values, written to a login file for as long as the Process runs,
+like the image pusher's, or its `docker_config`, which Helm's registry client reads itself), or
+from a file (JSON `{"username": "...", "password": "..."}`) that only the driver reads. Only a
+file's path reaches the Process, through the environment: credentials never go through argv,
+the Process inputs, its environment or a log. Push and pull talk to a registry whose content
+changes, so they run once per Pants run (never from the cache); rendering an archive is cached.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from pants.engine.fs import Digest, RemovePrefix, Snapshot
 from pants.engine.process import ProcessCacheScope
@@ -26,7 +28,7 @@ from pants.util.frozendict import FrozenDict
 from shipyard.helm.messages import one_line
 from shipyard.helm.rendered_images import RenderedImage, rendered_images
 from shipyard.registries import Registry
-from shipyard.util_rules.registry_client import RegistryCredentials, RegistryCredentialsRequest
+from shipyard.util_rules.registry_client import RegistryCredentials, RegistryCredentialsRequest, login_file
 from shipyard.util_rules.helm_tool import HelmDriverRequest, HelmDriverResult
 
 _CREDENTIALS_ENV = "SHIPYARD_HELM_REGISTRY_CREDENTIALS"
@@ -37,17 +39,28 @@ class ChartRegistryError(Exception):
     """Helm could not push, pull or render a chart archive; the message says which and why."""
 
 
-async def _credentials(path: Optional[str], registry: Optional[Registry]) -> tuple[dict, dict]:
-    """(request fields, Process environment) for a credentials file or a configured registry."""
-    if registry is not None:
-        if registry.docker_config:
-            return {"docker_config": registry.docker_config}, {}
-        credentials = await Get(RegistryCredentials, RegistryCredentialsRequest(registry))
-        if credentials.has_login:
-            return {"login_from_env": True}, dict(credentials.env)
-    if not path:
-        return {}, {}
-    return {"credentials_env": _CREDENTIALS_ENV}, {_CREDENTIALS_ENV: path}
+async def _registry_credentials(registry: Optional[Registry]) -> Optional[RegistryCredentials]:
+    """The configured registry's credentials, unless Helm reads its `docker_config` itself."""
+    if registry is None or registry.docker_config:
+        return None
+    return await Get(RegistryCredentials, RegistryCredentialsRequest(registry))
+
+
+@contextlib.contextmanager
+def _credentials(
+    path: Optional[str], registry: Optional[Registry], credentials: Optional[RegistryCredentials]
+) -> Iterator[tuple[dict, dict]]:
+    """(driver request fields, Process environment) for a configured registry or a credentials
+    file, valid inside the block (a login file is deleted when it ends)."""
+    if registry is not None and registry.docker_config:
+        yield {"docker_config": registry.docker_config}, {}
+    elif credentials is not None and credentials.login is not None:
+        with login_file(*credentials.login) as login:
+            yield {"credentials_env": _CREDENTIALS_ENV}, {_CREDENTIALS_ENV: login}
+    elif path:
+        yield {"credentials_env": _CREDENTIALS_ENV}, {_CREDENTIALS_ENV: path}
+    else:
+        yield {}, {}
 
 
 async def _archive_name(archive: Digest) -> str:
@@ -88,18 +101,19 @@ class ChartPushResult:
 @rule(desc="Push a Helm chart to an OCI registry")
 async def push_chart(request: ChartPushRequest) -> ChartPushResult:
     filename = await _archive_name(request.archive)
-    fields, env = await _credentials(request.credentials_file, request.registry)
-    result = await Get(
-        HelmDriverResult,
-        HelmDriverRequest.create(
-            "push",
-            {"archive": filename, "remote": request.oci_ref, "plain_http": request.plain_http, **fields},
-            f"helm push {filename} {request.oci_ref}",
-            input_digest=request.archive,
-            env=env,
-            cache_scope=ProcessCacheScope.PER_SESSION,
-        ),
-    )
+    credentials = await _registry_credentials(request.registry)
+    with _credentials(request.credentials_file, request.registry, credentials) as (fields, env):
+        result = await Get(
+            HelmDriverResult,
+            HelmDriverRequest.create(
+                "push",
+                {"archive": filename, "remote": request.oci_ref, "plain_http": request.plain_http, **fields},
+                f"helm push {filename} {request.oci_ref}",
+                input_digest=request.archive,
+                env=env,
+                cache_scope=ProcessCacheScope.PER_SESSION,
+            ),
+        )
     if result.failure is not None:
         raise ChartRegistryError(
             f"Helm cannot push {filename} to {request.oci_ref}: {one_line(result.failure.message)}"
@@ -128,18 +142,19 @@ class ChartPullResult:
 
 @rule(desc="Pull a Helm chart from an OCI registry")
 async def pull_chart(request: ChartPullRequest) -> ChartPullResult:
-    fields, env = await _credentials(request.credentials_file, request.registry)
-    result = await Get(
-        HelmDriverResult,
-        HelmDriverRequest.create(
-            "pull",
-            {"reference": request.oci_ref, "plain_http": request.plain_http, "output_dir": _OUTPUT_DIR, **fields},
-            f"helm pull {request.oci_ref}",
-            output_directories=(_OUTPUT_DIR,),
-            env=env,
-            cache_scope=ProcessCacheScope.PER_SESSION,
-        ),
-    )
+    credentials = await _registry_credentials(request.registry)
+    with _credentials(request.credentials_file, request.registry, credentials) as (fields, env):
+        result = await Get(
+            HelmDriverResult,
+            HelmDriverRequest.create(
+                "pull",
+                {"reference": request.oci_ref, "plain_http": request.plain_http, "output_dir": _OUTPUT_DIR, **fields},
+                f"helm pull {request.oci_ref}",
+                output_directories=(_OUTPUT_DIR,),
+                env=env,
+                cache_scope=ProcessCacheScope.PER_SESSION,
+            ),
+        )
     if result.failure is not None:
         raise ChartRegistryError(f"Helm cannot pull {request.oci_ref}: {one_line(result.failure.message)}")
     archive = await Get(Digest, RemovePrefix(result.digest, _OUTPUT_DIR))

@@ -1,18 +1,25 @@
 """Runs operations against one registry (look up references, copy images) as a Pants process.
 
 The process (`publish/pusher.py`, skopeo underneath) talks to the network, so it is never cached
-(`PER_SESSION`: neither memoized nor written to the cache). Credentials travel only in its
-environment, never in its inputs (which Pants stores) or argv: the values of the variables named
-by the registry's `username_env`/`password_env`, or the path of its `docker_config`, or, by default,
-the variables skopeo's own lookup uses (`HOME`, `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, ...).
+(`PER_SESSION`: neither memoized nor written to the cache). Credentials never travel in its inputs
+(which Pants stores), its argv or its environment (which Pants logs at debug level): a login read
+from the variables named by the registry's `username_env`/`password_env` is written to a private
+file for as long as the process runs (`RegistryCredentials.process_env`), and only that file's
+path is in the environment. Otherwise the process gets the path of the registry's
+`docker_config`, or, by default, the variables skopeo's own lookup uses (`HOME`, `DOCKER_CONFIG`,
+`REGISTRY_AUTH_FILE`, ...).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pkgutil
-from dataclasses import dataclass
-from typing import Iterable, Optional
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional
 
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, FileContent, MergeDigests, RemovePrefix
@@ -26,6 +33,8 @@ from shipyard.util_rules.builder import OciBuilder
 
 _SANDBOX = "__shipyard_push"
 _FETCHED = f"{_SANDBOX}/fetched"
+# The environment variable that holds the path of a login file (`login_file`).
+LOGIN_FILE_ENV = "SHIPYARD_REGISTRY_LOGIN_FILE"
 # What skopeo's default credential lookup and credential helpers read.
 _DEFAULT_AUTH_ENV = ("HOME", "PATH", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "TMPDIR")
 
@@ -79,24 +88,45 @@ class RegistryCredentialsRequest:
     registry: Registry
 
 
+@contextlib.contextmanager
+def login_file(username: str, password: str) -> Iterator[str]:
+    """A file only this user can read (JSON `{"username": ..., "password": ...}`) that holds a
+    registry login for the duration of the block, and its path. Processes get the path, never the
+    login: Pants logs a Process's environment at debug level."""
+    directory = tempfile.mkdtemp(prefix="shipyard-login-")  # mode 0700
+    try:
+        path = os.path.join(directory, "login.json")
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            json.dump({"username": username, "password": password}, f)
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class RegistryCredentials:
-    """The environment a process talking to a registry gets for its credentials."""
+    """A registry's credentials: the login read from its `username_env`/`password_env`, or the
+    environment skopeo's default credential lookup reads (`env`, which holds no secret)."""
 
     env: FrozenDict[str, str]
+    login: Optional[tuple[str, str]] = field(default=None, repr=False)  # (username, password)
 
-    @property
-    def has_login(self) -> bool:
-        """True when the username and password themselves are in `env`."""
-        return "SHIPYARD_REGISTRY_USERNAME" in self.env
+    @contextlib.contextmanager
+    def process_env(self) -> Iterator[dict[str, str]]:
+        """The environment of a process using these credentials, valid inside the block: with a
+        login, `LOGIN_FILE_ENV` naming a `login_file` that is deleted when the block ends."""
+        if self.login is None:
+            yield dict(self.env)
+            return
+        with login_file(*self.login) as path:
+            yield {LOGIN_FILE_ENV: path}
 
 
 @rule(desc="Read a registry's credentials from the environment", level=LogLevel.DEBUG)
 async def registry_credentials(request: RegistryCredentialsRequest) -> RegistryCredentials:
-    """The environment a process talking to the registry gets for its credentials (module doc):
-    `SHIPYARD_REGISTRY_USERNAME`/`SHIPYARD_REGISTRY_PASSWORD` from the registry's `username_env`/
-    `password_env`, else what the default credential lookup reads. Raises
-    RegistryCredentialsError naming the variables when they are not set."""
+    """The registry's credentials (module doc): the login in its `username_env`/`password_env`,
+    else the variables the default credential lookup reads. Raises RegistryCredentialsError
+    naming the variables when they are not set."""
     registry = request.registry
     names = (
         (registry.username_env, registry.password_env)
@@ -115,12 +145,7 @@ async def registry_credentials(request: RegistryCredentialsRequest) -> RegistryC
             f"{'is' if len(missing) == 1 else 'are'} not set. Export them before running Pants."
         )
     return RegistryCredentials(
-        FrozenDict(
-            {
-                "SHIPYARD_REGISTRY_USERNAME": environment[registry.username_env],
-                "SHIPYARD_REGISTRY_PASSWORD": environment[registry.password_env],
-            }
-        )
+        FrozenDict(), (environment[registry.username_env], environment[registry.password_env])
     )
 
 
@@ -129,7 +154,6 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
     """Runs the operations against one registry in one never-cached process (see module doc)."""
     registry = request.registry
     credentials = await Get(RegistryCredentials, RegistryCredentialsRequest(registry))
-    env = dict(credentials.env)
 
     operations = []
     layouts = []
@@ -164,18 +188,19 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
     )
     prefixed = await MultiGet(layouts)
     input_digest = await Get(Digest, MergeDigests([files, *prefixed]))
-    result = await Get(
-        FallibleProcessResult,
-        Process(
-            argv=(builder.python, f"{_SANDBOX}/pusher.py", f"{_SANDBOX}/request.json"),
-            input_digest=input_digest,
-            output_directories=(_FETCHED,),
-            env=env,
-            description=request.description,
-            level=LogLevel.DEBUG,
-            cache_scope=ProcessCacheScope.PER_SESSION,
-        ),
-    )
+    with credentials.process_env() as env:
+        result = await Get(
+            FallibleProcessResult,
+            Process(
+                argv=(builder.python, f"{_SANDBOX}/pusher.py", f"{_SANDBOX}/request.json"),
+                input_digest=input_digest,
+                output_directories=(_FETCHED,),
+                env=env,
+                description=request.description,
+                level=LogLevel.DEBUG,
+                cache_scope=ProcessCacheScope.PER_SESSION,
+            ),
+        )
     if result.exit_code != 0:
         # The pusher reports skopeo's failures as results; a non-zero exit is the pusher itself.
         error = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
