@@ -203,6 +203,20 @@ def test_second_release_builds_nothing_and_pushes_no_blob(setup: Setup) -> None:
     assert {c["status"] for c in setup.record()["charts"]} == {"present"}
 
 
+def test_a_new_machine_finds_everything_published_without_a_builder_or_helm(setup: Setup, tmp_path: Path) -> None:
+    """A CI machine with an empty Pants store: image keys come from the inputs and chart keys from
+    the stamped files, so with every key in the registries neither a builder nor Helm runs."""
+    before = setup.uploads()
+    result = setup.release("::", "--no-pantsd", f"--local-store-dir={tmp_path / 'store'}", "-ldebug")
+    assert setup.uploads() == before
+    # Both rules log their completion at debug level: the second shows that such lines are logged.
+    assert "Completed: Run Helm" not in result.stderr
+    assert "Completed: Compute a Helm chart's release key" in result.stderr
+    assert "Completed: Building " not in result.stderr  # no image, nor Helm's PEX
+    assert {c["status"] for c in setup.record()["charts"]} == {"present"}
+    assert {c["version"] for c in setup.record()["charts"]} == {"0.1.0"}
+
+
 def test_a_chart_deploying_an_unpinned_image_is_refused_before_anything_is_pushed(setup: Setup) -> None:
     template = setup.repo.root / "charts/tinyolly-demos/templates/frontend.yaml"
     original = template.read_text()

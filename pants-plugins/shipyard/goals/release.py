@@ -9,9 +9,10 @@ narrow the candidates; the images a chart names join the run so it can be stampe
 2. stops there with `--dry-run`, printing the plan;
 3. builds, with `package`'s own rules, only the images no registry has; one that some registries
    have is fetched from one of them for the others, so every registry holds the same digest;
-4. stamps each chart with its images' digests, packages it with Helm and checks Helm's render
-   deploys exactly those digests (`goals/release_charts.py`); a chart that fails stops the run
-   before anything is pushed;
+4. stamps each chart with its images' digests and asks its registries for the chart's content
+   key; packages each chart they lack with Helm and checks Helm's render deploys exactly those
+   digests (`goals/release_charts.py`); a chart that fails stops the run before anything is
+   pushed;
 5. pushes each missing image, repo bases first, to `<registry>/<repository>:inputs-<key>`
    (skopeo: every platform and the index; blobs the registry has are not sent) and checks the
    registry now answers with the built index digest; then each missing chart (Helm);
@@ -42,7 +43,7 @@ from pants.option.option_types import BoolOption, StrOption
 from pants.util.strutil import help_text
 
 from shipyard.goals.release_why import explain_rebuilds, explanation_lines, inputs_artifact_layout, key_inputs
-from shipyard.goals.release_charts import chart_records, look_up_charts, package_charts, plan_charts, push_charts
+from shipyard.goals.release_charts import check_charts, chart_records, plan_charts, push_charts
 from shipyard.publish.chart_plan import chart_preview_lines, image_stamps
 from shipyard.publish.errors import describe_registry_error
 from shipyard.publish.inputs_artifact import artifact_tag
@@ -356,15 +357,14 @@ async def release(
         # A chart whose images are all published already has its key: the registry can say
         # whether it holds it. The others are stamped once their images are built.
         published = {p.address: p.published_digest for p in plans if p.published_digest is not None}
-        ready = [c for c in planned_charts.plans if all(a in published for a in c.images)]
-        released, problems = await package_charts(replace(planned_charts, plans=tuple(ready)), by_address, published)
-        present, errors = await look_up_charts(ready, released, registries)
-        keys_of = {k: r.key for k, r in released.items()}
-        for line in chart_preview_lines(planned_charts.plans, keys_of, present):
+        ready = replace(planned_charts, plans=tuple(c for c in planned_charts.plans if all(a in published for a in c.images)))
+        checked = await check_charts(ready, by_address, published, registries, run.progress)
+        keys_of = {k: r.key for k, r in checked.keys.items()}
+        for line in chart_preview_lines(planned_charts.plans, keys_of, checked.present):
             console.print_stdout(line)
-        for problem in (*problems, *errors):
+        for problem in checked.problems:
             console.print_stderr(f"release would fail: {problem}")
-        return Release(exit_code=1 if problems or errors else 0)
+        return Release(exit_code=1 if checked.problems else 0)
 
     # Build what no registry has (repo bases are built first by the build rules themselves). An
     # image some registry already has is copied from there to the others, so that every registry
@@ -398,15 +398,13 @@ async def release(
     }
     platform_digests.update({p.address: dict(b.manifests) for p, b in zip(to_build, built_list)})
 
-    # Charts are stamped with the digests the registries will hold, packaged and checked before
-    # anything is pushed: a chart Helm refuses, or one deploying an unpinned image, stops the run.
+    # Charts are stamped with the digests the registries will hold; those the registries lack are
+    # packaged and checked before anything is pushed: a chart Helm refuses, or one deploying an
+    # unpinned image, stops the run.
     digests_of = {p.address: p.published_digest for p in plans if p.published_digest is not None}
     digests_of.update({p.address: b.index_digest for p, b in zip(to_build, built_list)})
-    for chart in planned_charts.plans:
-        run.progress(chart.name, f"{chart.alias}: stamping, packaging and checking")
-    released, problems = await package_charts(planned_charts, by_address, digests_of)
-    present, errors = await look_up_charts(planned_charts.plans, released, registries)
-    run.failures += [*problems, *errors]
+    checked = await check_charts(planned_charts, by_address, digests_of, registries, run.progress)
+    run.failures += checked.problems
     if run.failures:
         return _nothing_pushed(console, run.failures)
 
@@ -430,7 +428,7 @@ async def release(
     chart_outcomes: list[Outcome] = []
     if not run.failures:
         chart_outcomes, chart_failures = await push_charts(
-            planned_charts.plans, released, present, registries, run.progress
+            planned_charts.plans, checked, registries, run.progress
         )
         run.failures += chart_failures
     if not run.failures:
@@ -444,7 +442,7 @@ async def release(
         platform_digests,
         {"commit": git.commit, "branch": git.branch, "tags_at_head": list(git.tags_at_head)},
         status,
-        chart_records(planned_charts.plans, released, chart_outcomes, stamps),
+        chart_records(planned_charts.plans, checked.keys, chart_outcomes, stamps),
         {a: {"compared_with": e.compared_with, "changes": list(e.changes), "note": e.note} for a, e in why.items()},
     )
     record_path = f"{dist_dir.relpath}/{subsystem.record}"

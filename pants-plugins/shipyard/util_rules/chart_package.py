@@ -27,7 +27,7 @@ from pants.engine.fs import (
     RemovePrefix,
 )
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
-from pants.engine.target import WrappedTarget, WrappedTargetRequest
+from pants.engine.target import Target, WrappedTarget, WrappedTargetRequest
 from pants.util.frozendict import FrozenDict
 
 from shipyard.chart.errors import ChartError
@@ -165,13 +165,23 @@ class PackagedHelmChart:
     inferred_references: tuple[str, ...]
     rendered: FrozenDict[str, str]
     render_error: Optional[str]
-    inputs: Digest  # the (stamped) files Helm packaged: with the versions, they make the archive
     version: Optional[str] = None  # the version and appVersion asked for (None: Chart.yaml's)
     app_version: Optional[str] = None
 
     @property
     def rendered_images(self) -> tuple[RenderedImage, ...]:
         return rendered_images(self.rendered)
+
+
+def packaging_versions(
+    target: Target, version: Optional[str], app_version: Optional[str]
+) -> tuple[Optional[str], Optional[str]]:
+    """The version and appVersion a chart is packaged with: those asked for, else the target's
+    fields; None leaves Chart.yaml's."""
+    return (
+        version or target[HelmChartVersionField].value,
+        app_version or target[HelmChartAppVersionField].value,
+    )
 
 
 def helm_failure_message(
@@ -207,6 +217,7 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
     )
     sources = await Get(ChartSources, ChartSourcesRequest(request.address, True, request.image_stamps))
     chart = sources.chart
+    version, app_version = packaging_versions(wrapped.target, request.version, request.app_version)
     result = await Get(
         HelmDriverResult,
         HelmDriverRequest.create(
@@ -214,8 +225,8 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
             {
                 "chart_dir": chart.chart_dir or ".",
                 "dependency_update": bool(chart.local_dependencies),
-                "version": request.version or wrapped.target[HelmChartVersionField].value,
-                "app_version": request.app_version or wrapped.target[HelmChartAppVersionField].value,
+                "version": version,
+                "app_version": app_version,
                 "output_dir": _OUTPUT_DIR,
             },
             f"helm package {chart.chart_dir or '.'}",
@@ -237,9 +248,8 @@ async def build_helm_chart(request: HelmChartPackageRequest) -> PackagedHelmChar
         inferred_references=sources.references,
         rendered=FrozenDict(rendered) if rendered else FrozenDict(),
         render_error=result.output.get("render_error"),
-        inputs=sources.digest,
-        version=request.version or wrapped.target[HelmChartVersionField].value,
-        app_version=request.app_version or wrapped.target[HelmChartAppVersionField].value,
+        version=version,
+        app_version=app_version,
     )
 
 

@@ -2,12 +2,14 @@
 checked against Helm's render, and given a content key.
 
     Get(ChartImageAddresses, ChartImagesRequest(address))   # the repo images it stamps
+    Get(ChartReleaseKeyResult, ReleaseChartRequest(address, stamps, version, app_version))  # no Helm
     Get(ReleasedChart, ReleaseChartRequest(address, stamps, version, app_version))
 
 The content key covers exactly what the archive is made of: the chart's files as packaged (after
 stamping, so it includes the image digests; `file://` charts included), the version and
 appVersion it is packaged with, and the Helm driver. A registry holding `inputs-<key>` for the
-chart already has this exact chart.
+chart already has this exact chart. The key is known before Helm runs, so a chart the registry
+has is neither packaged nor rendered again.
 """
 
 from __future__ import annotations
@@ -20,13 +22,23 @@ from typing import Iterable, Optional
 
 from pants.engine.addresses import Address
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
+from pants.engine.target import WrappedTarget, WrappedTargetRequest
 from pants.util.frozendict import FrozenDict
+from pants.util.logging import LogLevel
 
 from shipyard.dependency_inference.chart_dependencies import LocalChartLookup
 from shipyard.image_ref import ImageRef
 from shipyard.publish.chart_check import RenderedReference, WrittenReference, unpinned_images
-from shipyard.util_rules.chart_package import HelmChartPackageRequest, PackagedHelmChart, resolve_chart
+from shipyard.util_rules.chart_package import (
+    ChartSources,
+    ChartSourcesRequest,
+    HelmChartPackageRequest,
+    PackagedHelmChart,
+    packaging_versions,
+    resolve_chart,
+)
 from shipyard.util_rules.chart_render import template_path
+from shipyard.util_rules.chart_resolution import InvalidChartError
 from shipyard.util_rules.repositories import ImageRepositories
 
 
@@ -68,11 +80,28 @@ class ReleaseChartRequest:
 
 
 @dataclass(frozen=True)
+class ChartReleaseKey:
+    """The content key a chart would be released under and the version it would carry (the one
+    asked for, else Chart.yaml's), from its stamped files alone, without Helm."""
+
+    key: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ChartReleaseKeyResult:
+    """A chart's `ChartReleaseKey`, or why the chart cannot be read or stamped (`problem`)."""
+
+    key: Optional[ChartReleaseKey]
+    problem: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class ReleasedChart:
-    """The packaged chart, its content key, and why it must not be pushed (empty: it may)."""
+    """The packaged chart and why it must not be pushed (empty: it may). Its content key is the
+    `ChartReleaseKey` of the same request."""
 
     packaged: PackagedHelmChart
-    key: str
     problems: tuple[str, ...]
 
 
@@ -85,6 +114,23 @@ def chart_content_key(files_fingerprint: str, files_size: int, version: Optional
         "driver": hashlib.sha256(driver).hexdigest(),
     }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+@rule(desc="Compute a Helm chart's release key", level=LogLevel.DEBUG)
+async def chart_release_key(request: ReleaseChartRequest) -> ChartReleaseKeyResult:
+    """Stamps the chart's files as `release_chart` packages them and hashes them with the versions
+    (`chart_content_key`). A chart that cannot be read or stamped gives its problem instead of
+    failing, so that the keys of all charts can be asked for at once."""
+    try:
+        wrapped = await Get(
+            WrappedTarget, WrappedTargetRequest(request.address, description_of_origin="shipyard release")
+        )
+        sources = await Get(ChartSources, ChartSourcesRequest(request.address, True, request.image_stamps))
+    except InvalidChartError as e:
+        return ChartReleaseKeyResult(None, str(e))
+    version, app_version = packaging_versions(wrapped.target, request.version, request.app_version)
+    key = chart_content_key(sources.digest.fingerprint, sources.digest.serialized_bytes_length, version, app_version)
+    return ChartReleaseKeyResult(ChartReleaseKey(key, version or sources.chart.metadata.version))
 
 
 def _spec(address: Optional[Address]) -> Optional[str]:
@@ -100,9 +146,6 @@ async def release_chart(request: ReleaseChartRequest, repositories: ImageReposit
         PackagedHelmChart,
         HelmChartPackageRequest(request.address, request.image_stamps, request.version, request.app_version),
     )
-    key = chart_content_key(
-        packaged.inputs.fingerprint, packaged.inputs.serialized_bytes_length, packaged.version, packaged.app_version
-    )
     spec = request.address.spec
     if packaged.render_error is not None:
         problem = (
@@ -110,7 +153,7 @@ async def release_chart(request: ReleaseChartRequest, repositories: ImageReposit
             f"cannot check which images it deploys: {packaged.render_error}. Give every required "
             "value a default in values.yaml."
         )
-        return ReleasedChart(packaged, key, (problem,))
+        return ReleasedChart(packaged, (problem,))
     matcher = repositories.matcher()
     rendered = [
         RenderedReference(
@@ -129,7 +172,7 @@ async def release_chart(request: ReleaseChartRequest, repositories: ImageReposit
     written = [
         WrittenReference(r.image.spec, r.path, r.line) for r in chart.image_references if r.image is not None
     ]
-    return ReleasedChart(packaged, key, tuple(unpinned_images(spec, rendered, published, written)))
+    return ReleasedChart(packaged, tuple(unpinned_images(spec, rendered, published, written)))
 
 
 def rules() -> Iterable[Rule]:
