@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time `./pants release ::` (cold, no-op, one app edit) against the seeds' build-and-push loop.
 
-Usage: python3 tools/bench/bench_publish.py [--json PATH]
+Usage: python3 tools/bench/bench_publish.py [--json PATH] [--new-machine-rounds N [--baseline REV]]
 
 Needs the machine set up by tools/setup-machine (its env.sh is read). In one run, on one fresh
 copy of this repository (committed in a new git repository), with buildah for ours and one
@@ -19,6 +19,10 @@ throwaway `docker-registry` on 127.0.0.1 per side, it measures:
      `docker manifest push` as `<registry>/<repository>:dev`. (buildah 1.28 cannot be the seeds'
      builder here: it ignores `FROM --platform=$BUILDPLATFORM`, which the Go image needs.)
 
+With `--new-machine-rounds N`, scenario 4 is then run N more times (each with its own fresh store),
+and with `--baseline REV` as often with the plugin as of that git revision, the two alternating;
+each such row also counts the images and charts the release record calls `present`.
+
 For each: wall time, and from the registry's own log and storage, the blob uploads it completed
 and the bytes of the blobs uploaded. Temporary directories, registries and pantsd are removed at
 the end, also on failure.
@@ -33,6 +37,7 @@ import platform
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,6 +61,7 @@ from tools.bench.bench_package import (  # noqa: E402
     log,
     machine_env,
     tail,
+    use_plugin_at,
     write_wrapper,
 )
 
@@ -125,6 +131,51 @@ def edit_and_commit(root: Path, n: int) -> None:
     subprocess.run(["git", "commit", "-qam", f"bench: edit {n}"], cwd=root, check=True)
 
 
+def present_count(root: Path) -> int:
+    """The images (per registry) and charts the last release record calls `present`."""
+    record = json.loads((root / "dist" / "release.json").read_text())
+    images = [r for image in record["images"] for r in image["registries"]]
+    return sum(r["status"] == "present" for r in [*images, *record["charts"]])
+
+
+def new_machine_rounds(
+    root: Path, tmp: Path, penv: Dict[str, str], uploads: Uploads, rounds: int, baseline: Optional[str]
+) -> List[dict]:
+    """Scenario 4 again, `rounds` times per side (this work tree's plugin, and the one at
+    `baseline`), alternating which side goes first; each run on a fresh store, pantsd stopped."""
+    ours_plugin = tmp / "plugin-ours"
+    shutil.copytree(root / "pants-plugins", ours_plugin)
+    sides: List[tuple[str, Optional[str]]] = [("ours", None)] + ([(f"ours@{baseline}", baseline)] if baseline else [])
+    rows = []
+    for r in range(rounds):
+        for label, ref in sides if r % 2 == 0 else sides[::-1]:
+            shutil.rmtree(root / "pants-plugins")
+            if ref is None:
+                shutil.copytree(ours_plugin, root / "pants-plugins")
+            else:
+                use_plugin_at(root, ref)
+            stop_pantsd(root)
+            store = tmp / f"pants-store-new-machine-{label}-{r}"
+            row = timed(f"{label}: release, no change, new CI machine", ["./pants", "release", "::"], root, {**penv, "PANTS_LOCAL_STORE_DIR": str(store)}, uploads)
+            row["present"] = present_count(root)
+            rows.append(row)
+            shutil.rmtree(store, ignore_errors=True)
+    return rows
+
+
+def summarize_rounds(rows: Sequence[dict]) -> None:
+    by_label: Dict[str, List[dict]] = {}
+    for row in rows:
+        by_label.setdefault(row["scenario"], []).append(row)
+    print(f"# new CI machine, nothing changed: {len(next(iter(by_label.values())))} runs per side; seconds: median (min-max)")
+    for label, runs in by_label.items():
+        walls = sorted(r["wall_seconds"] for r in runs)
+        print(
+            f"{label}: {statistics.median(walls):.1f} ({walls[0]:.1f}-{walls[-1]:.1f}), "
+            f"blobs uploaded {sum(r['blobs_uploaded'] for r in runs)}, present {sorted({r['present'] for r in runs})}"
+        )
+
+
 def print_table(rows: Sequence[dict]) -> None:
     w = max(len(r["scenario"]) for r in rows)
     print(f"{'scenario':<{w}}  {'wall s':>7}  {'blobs up':>8}  {'bytes up':>12}")
@@ -136,7 +187,13 @@ def print_table(rows: Sequence[dict]) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this path")
+    parser.add_argument("--new-machine-rounds", type=int, default=0, metavar="N",
+                        help="run the new-CI-machine scenario N more times per side at the end")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="with --new-machine-rounds: also run it with the plugin at this git revision")
     args = parser.parse_args(argv)
+    if args.baseline and args.new_machine_rounds < 1:
+        parser.error("--baseline needs --new-machine-rounds N (N >= 1)")
     menv = machine_env()
     tmp = Path(tempfile.mkdtemp(prefix="shipyard-publish-bench-"))
     root = tmp / "repo"
@@ -183,6 +240,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         no_cache = outdir / "loop-no-cache.sh"
         no_cache.write_text(script.read_text().replace(f"{DOCKER} build --quiet", f"{DOCKER} build --quiet --no-cache"))
         rows.append(timed("seeds: build + push all, no change, new CI machine", ["bash", str(no_cache)], root, senv, seeds_uploads))
+        rounds = new_machine_rounds(root, tmp, penv, ours_uploads, args.new_machine_rounds, args.baseline)
     finally:
         stop_pantsd(root)
         ours.stop()
@@ -190,8 +248,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"# {time.strftime('%Y-%m-%dT%H:%M:%S%z')}, {os.cpu_count()} CPUs ({platform.machine()}), ours: buildah, seeds: docker (BuildKit); images x {', '.join(PLATFORMS)}")
     print_table(rows)
+    if rounds:
+        summarize_rounds(rounds)
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "platforms": list(PLATFORMS)}, indent=2) + "\n")
+        document = {"rows": rows, "platforms": list(PLATFORMS), "new_machine_rounds": rounds, "baseline": args.baseline}
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
     return 0
 
 
