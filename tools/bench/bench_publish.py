@@ -149,8 +149,8 @@ def new_machine_rounds(
     rows = []
     for r in range(rounds):
         for label, ref in sides if r % 2 == 0 else sides[::-1]:
-            shutil.rmtree(root / "pants-plugins")
             if ref is None:
+                shutil.rmtree(root / "pants-plugins")
                 shutil.copytree(ours_plugin, root / "pants-plugins")
             else:
                 use_plugin_at(root, ref)
