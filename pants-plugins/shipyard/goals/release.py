@@ -75,9 +75,10 @@ class ReleaseSubsystem(GoalSubsystem):
         """
         Publish `oci_image` and `helm_chart` targets to their registries (`[oci].registries`):
         each image is looked up by its content key first and built and pushed only if a registry
-        lacks it; each chart is stamped with its images' digests, checked against Helm's render
-        and pushed if the registry lacks it; image tags move last, only when every push of the
-        run succeeded. Writes `dist/release.json`.
+        lacks it; each chart is stamped with its images' digests and looked up by its content
+        key, and only if the registry lacks it packaged, checked against Helm's render and
+        pushed; image tags move last, only when every push of the run succeeded. Writes
+        `dist/release.json`.
         """
     )
 
