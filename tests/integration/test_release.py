@@ -238,6 +238,26 @@ def test_a_chart_deploying_an_unpinned_image_is_refused_before_anything_is_pushe
     assert setup.uploads() == uploads and all_tags(setup) == tags
 
 
+def test_every_chart_helm_refuses_is_named_and_nothing_is_pushed(setup: Setup) -> None:
+    paths = [setup.repo.root / f"charts/{name}/Chart.yaml" for name in ("tinyolly", "tinyolly-demos")]
+    originals = [p.read_text() for p in paths]
+    for path, text in zip(paths, originals):
+        # `file://../common` is 0.1.0: Helm's dependency update refuses the chart.
+        path.write_text(text.replace("  - name: common\n    version: 0.1.0", "  - name: common\n    version: 2.0.0"))
+    uploads, tags = setup.uploads(), all_tags(setup)
+    try:
+        result = setup.release("::", check=False)
+    finally:
+        for path, text in zip(paths, originals):
+            path.write_text(text)
+    assert result.returncode != 0
+    failures = [l for l in result.stderr.splitlines() if l.startswith("release failed:")]
+    for name in ("tinyolly", "tinyolly-demos"):
+        assert any(f"charts/{name}/Chart.yaml:" in f and f"Helm cannot package the chart charts/{name}" in f for f in failures), result.stderr
+    assert "Nothing was pushed" in result.stderr and "Traceback" not in result.stderr
+    assert setup.uploads() == uploads and all_tags(setup) == tags
+
+
 def add_tiny_image(setup: Setup, text: str) -> None:
     """A quick image (no RUN step) to change between runs, committed so HEAD's sha moves."""
     setup.repo.write("apps/tiny/Dockerfile", "FROM busybox:1.35\nCOPY hello.txt /hello.txt\n")

@@ -40,7 +40,6 @@ from shipyard.util_rules.chart_release import (
     ReleaseChartRequest,
     ReleasedChart,
 )
-from shipyard.util_rules.chart_resolution import InvalidChartError
 from shipyard.util_rules.registry_client import Copy, Inspect, RegistryOperations, RegistryResults
 
 ChartKey = tuple[str, str]  # (chart address, registry alias)
@@ -120,15 +119,15 @@ async def package_charts(
 ) -> tuple[dict[ChartKey, ReleasedChart], list[str]]:
     """Each chart stamped for its registry, packaged and checked; and the problems that forbid
     pushing (a chart Helm refuses, a rendered image not pinned to its released digest)."""
+    results = await MultiGet(
+        Get(ReleasedChart, ReleaseChartRequest, _release_request(charts, chart, images, digests))
+        for chart in charts.plans
+    )
     released: dict[ChartKey, ReleasedChart] = {}
     problems: list[str] = []
-    for chart in charts.plans:
-        try:
-            result = await Get(ReleasedChart, ReleaseChartRequest, _release_request(charts, chart, images, digests))
-        except InvalidChartError as e:
-            problems.append(str(e))
-            continue
-        released[(chart.address, chart.alias)] = result
+    for chart, result in zip(charts.plans, results):
+        if result.packaged is not None:
+            released[(chart.address, chart.alias)] = result
         problems.extend(p for p in result.problems if p not in problems)
     return released, problems
 

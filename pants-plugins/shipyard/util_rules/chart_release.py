@@ -98,10 +98,10 @@ class ChartReleaseKeyResult:
 
 @dataclass(frozen=True)
 class ReleasedChart:
-    """The packaged chart and why it must not be pushed (empty: it may). Its content key is the
-    `ChartReleaseKey` of the same request."""
+    """The packaged chart (None: Helm refused it) and why it must not be pushed (empty: it may).
+    Its content key is the `ChartReleaseKey` of the same request."""
 
-    packaged: PackagedHelmChart
+    packaged: Optional[PackagedHelmChart]
     problems: tuple[str, ...]
 
 
@@ -140,12 +140,16 @@ def _spec(address: Optional[Address]) -> Optional[str]:
 @rule(desc="Package a Helm chart for release")
 async def release_chart(request: ReleaseChartRequest, repositories: ImageRepositories) -> ReleasedChart:
     """Stamps, packages and renders the chart; checks every rendered repo image is pinned to the
-    digest being released (`publish/chart_check.py`)."""
-    chart = await resolve_chart(request.address)
-    packaged = await Get(
-        PackagedHelmChart,
-        HelmChartPackageRequest(request.address, request.image_stamps, request.version, request.app_version),
-    )
+    digest being released (`publish/chart_check.py`). A chart Helm refuses gives its problem
+    instead of failing, so that charts can be packaged side by side and every refusal reported."""
+    try:
+        chart = await resolve_chart(request.address)
+        packaged = await Get(
+            PackagedHelmChart,
+            HelmChartPackageRequest(request.address, request.image_stamps, request.version, request.app_version),
+        )
+    except InvalidChartError as e:
+        return ReleasedChart(None, (str(e),))
     spec = request.address.spec
     if packaged.render_error is not None:
         problem = (
