@@ -20,7 +20,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
-from pants.engine.fs import Digest, RemovePrefix, Snapshot
+from pants.engine.fs import EMPTY_DIGEST, Digest, RemovePrefix, Snapshot
 from pants.engine.process import ProcessCacheScope
 from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.util.frozendict import FrozenDict
@@ -63,6 +63,33 @@ def _credentials(
         yield {}, {}
 
 
+async def _talk_to_registry(
+    command: str,
+    fields: dict,
+    description: str,
+    credentials_file: Optional[str],
+    registry: Optional[Registry],
+    input_digest: Digest = EMPTY_DIGEST,
+    output_directories: tuple[str, ...] = (),
+) -> HelmDriverResult:
+    """Runs a driver command that talks to a registry, with the request's credentials, once per
+    Pants run (never from the cache: the registry's content changes)."""
+    credentials = await _registry_credentials(registry)
+    with _credentials(credentials_file, registry, credentials) as (login_fields, env):
+        return await Get(
+            HelmDriverResult,
+            HelmDriverRequest.create(
+                command,
+                {**fields, **login_fields},
+                description,
+                input_digest=input_digest,
+                output_directories=output_directories,
+                env=env,
+                cache_scope=ProcessCacheScope.PER_SESSION,
+            ),
+        )
+
+
 async def _archive_name(archive: Digest) -> str:
     snapshot = await Get(Snapshot, Digest, archive)
     archives = [f for f in snapshot.files if f.endswith(".tgz") and "/" not in f]
@@ -101,19 +128,14 @@ class ChartPushResult:
 @rule(desc="Push a Helm chart to an OCI registry")
 async def push_chart(request: ChartPushRequest) -> ChartPushResult:
     filename = await _archive_name(request.archive)
-    credentials = await _registry_credentials(request.registry)
-    with _credentials(request.credentials_file, request.registry, credentials) as (fields, env):
-        result = await Get(
-            HelmDriverResult,
-            HelmDriverRequest.create(
-                "push",
-                {"archive": filename, "remote": request.oci_ref, "plain_http": request.plain_http, **fields},
-                f"helm push {filename} {request.oci_ref}",
-                input_digest=request.archive,
-                env=env,
-                cache_scope=ProcessCacheScope.PER_SESSION,
-            ),
-        )
+    result = await _talk_to_registry(
+        "push",
+        {"archive": filename, "remote": request.oci_ref, "plain_http": request.plain_http},
+        f"helm push {filename} {request.oci_ref}",
+        request.credentials_file,
+        request.registry,
+        input_digest=request.archive,
+    )
     if result.failure is not None:
         raise ChartRegistryError(
             f"Helm cannot push {filename} to {request.oci_ref}: {one_line(result.failure.message)}"
@@ -142,19 +164,14 @@ class ChartPullResult:
 
 @rule(desc="Pull a Helm chart from an OCI registry")
 async def pull_chart(request: ChartPullRequest) -> ChartPullResult:
-    credentials = await _registry_credentials(request.registry)
-    with _credentials(request.credentials_file, request.registry, credentials) as (fields, env):
-        result = await Get(
-            HelmDriverResult,
-            HelmDriverRequest.create(
-                "pull",
-                {"reference": request.oci_ref, "plain_http": request.plain_http, "output_dir": _OUTPUT_DIR, **fields},
-                f"helm pull {request.oci_ref}",
-                output_directories=(_OUTPUT_DIR,),
-                env=env,
-                cache_scope=ProcessCacheScope.PER_SESSION,
-            ),
-        )
+    result = await _talk_to_registry(
+        "pull",
+        {"reference": request.oci_ref, "plain_http": request.plain_http, "output_dir": _OUTPUT_DIR},
+        f"helm pull {request.oci_ref}",
+        request.credentials_file,
+        request.registry,
+        output_directories=(_OUTPUT_DIR,),
+    )
     if result.failure is not None:
         raise ChartRegistryError(f"Helm cannot pull {request.oci_ref}: {one_line(result.failure.message)}")
     archive = await Get(Digest, RemovePrefix(result.digest, _OUTPUT_DIR))
