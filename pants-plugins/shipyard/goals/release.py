@@ -155,7 +155,9 @@ def _lookup_refs(registry: Registry, plans: list[ImagePlan]) -> list[str]:
 
 def _lookup_request(registry: Registry, plans: list[ImagePlan]) -> RegistryOperations:
     refs = _lookup_refs(registry, plans)
-    return RegistryOperations(registry, tuple(Inspect(r) for r in refs), f"Look up {len(refs)} image(s) in {registry.alias}")
+    return RegistryOperations(
+        registry, tuple(Inspect(r) for r in refs), f"Look up {len(refs)} image(s) in {registry.alias}", independent=True
+    )
 
 
 async def _push(

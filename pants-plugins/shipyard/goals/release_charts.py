@@ -180,6 +180,7 @@ async def look_up_charts(
             registries[alias],
             tuple(Inspect(_key_ref(c, keys[(c.address, c.alias)])) for c in group),
             f"Look up {len(group)} chart(s) in {alias}",
+            independent=True,
         )
         for alias, group in by_alias.items()
     ]

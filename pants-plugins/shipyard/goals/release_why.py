@@ -49,14 +49,13 @@ async def inputs_artifact_layout(inputs: ImageKeyInputs) -> Digest:
 async def _per_registry(
     requests: Mapping[str, list[tuple[str, Inspect | Fetch]]], registries: Mapping[str, Registry], what: str
 ) -> dict[str, tuple[dict, Optional[Digest], int]]:
-    """Runs each registry's operations; image address → (its result, the fetched layouts, the
-    index of its operation). An error stops a registry's remaining operations: those images get
-    no result (and so no explanation)."""
+    """Runs each registry's operations (lookups and fetches, side by side); image address → (its
+    result, the fetched layouts, the index of its operation)."""
     aliases = [a for a in requests if requests[a]]
     results = await MultiGet(
         Get(
             RegistryResults,
-            RegistryOperations(registries[a], tuple(op for _, op in requests[a]), f"{what} in {a}"),
+            RegistryOperations(registries[a], tuple(op for _, op in requests[a]), f"{what} in {a}", independent=True),
         )
         for a in aliases
     )

@@ -13,7 +13,9 @@ is plain HTTP, and the operations:
 * `{"op": "fetch", "src": "docker://host/repo:tag", "dest": "oci:dir"}` → like copy, but a source
   the registry does not know gives `{"present": false}` instead of an error.
 
-A failure gives `{"error": "<skopeo's last lines>"}` and stops the remaining operations.
+A failure gives `{"error": "<skopeo's last lines>"}` and stops the remaining operations, unless
+the request says the operations are `independent`: then they run four at a time and each gives
+its own result, in the order asked.
 
 Credentials never appear in the request, in argv, in the environment or in the output. They come
 from the login file named by `SHIPYARD_REGISTRY_LOGIN_FILE` (JSON `{"username", "password"}`,
@@ -26,6 +28,7 @@ the request names, or skopeo's own defaults (`$REGISTRY_AUTH_FILE`,
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -148,21 +151,32 @@ class Registry:
         return result
 
 
+# How many independent operations run at once: each is a skopeo process mostly waiting on the
+# registry.
+_PARALLEL = 4
+
+
+def perform(registry: Registry, operation: dict) -> dict:
+    if operation["op"] == "inspect":
+        return registry.inspect(operation["ref"])
+    if operation["op"] == "fetch":
+        return registry.fetch(operation["src"], operation["dest"])
+    return registry.copy(operation["src"], operation["dest"])
+
+
 def main(argv: Sequence[str]) -> int:
     with open(argv[1]) as f:
         request = json.load(f)
     results = []
     with Registry(request) as registry:
-        for operation in request["operations"]:
-            if operation["op"] == "inspect":
-                result = registry.inspect(operation["ref"])
-            elif operation["op"] == "fetch":
-                result = registry.fetch(operation["src"], operation["dest"])
-            else:
-                result = registry.copy(operation["src"], operation["dest"])
-            results.append(result)
-            if "error" in result:
-                break
+        if request.get("independent"):
+            with concurrent.futures.ThreadPoolExecutor(_PARALLEL) as pool:
+                results = list(pool.map(lambda op: perform(registry, op), request["operations"]))
+        else:
+            for operation in request["operations"]:
+                results.append(perform(registry, operation))
+                if "error" in results[-1]:
+                    break
     json.dump(results, sys.stdout)
     return 0
 

@@ -66,14 +66,22 @@ class Fetch:
 
 @dataclass(frozen=True)
 class RegistryOperations:
+    """Operations against one registry, run by one process (`publish/pusher.py`)."""
+
     registry: Registry
     operations: tuple[Inspect | Copy | Fetch, ...]
     description: str
+    # True for operations that only read the registry (lookups, fetches into separate
+    # directories): they run side by side and each gives a result. Else one at a time, stopping at
+    # the first error; writes stay one at a time (docker-registry 2.x answers 500 to two manifest
+    # writes in one repository at once).
+    independent: bool = False
 
 
 @dataclass(frozen=True)
 class RegistryResults:
-    """One result per operation done, as `publish/pusher.py` reports it; stops at the first error."""
+    """One result per operation done, as `publish/pusher.py` reports it, in the order asked; for
+    operations that are not `independent`, up to the first error."""
 
     results_json: str
     fetched: Optional[Digest] = None
@@ -175,6 +183,7 @@ async def run_registry_operations(request: RegistryOperations, builder: OciBuild
         "insecure": registry.insecure,
         "docker_config": registry.docker_config,
         "operations": operations,
+        "independent": request.independent,
     }
     files = await Get(
         Digest,
