@@ -147,10 +147,12 @@ class RegistryServer:
 class KillingProxy:
     """A TCP proxy to a registry that SIGKILLs it when the first blob upload starts (`armed`), and
     answers 403 for every request about the repository `refused`, as a registry whose policy
-    denies one repository does."""
+    denies one repository does. With `latency` (seconds), each connection and each answer to a
+    request arrive that much later, as from a registry across a network."""
 
-    def __init__(self, target: RegistryServer) -> None:
+    def __init__(self, target: RegistryServer, latency: float = 0.0) -> None:
         self.target = target
+        self.latency = latency
         self.port = free_port()
         self.armed = False
         self.refused: Optional[str] = None
@@ -174,20 +176,27 @@ class KillingProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
+        time.sleep(self.latency)
         try:
             upstream = socket.create_connection(("127.0.0.1", self.target.port))
         except OSError:
             client.close()
             return
-        threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-        self._pipe(client, upstream, True)
+        asked = threading.Event()  # set by a request, cleared by the first piece of its answer
+        threading.Thread(target=self._pipe, args=(upstream, client, False, asked), daemon=True).start()
+        self._pipe(client, upstream, True, asked)
 
-    def _pipe(self, source: socket.socket, sink: socket.socket, inspect: bool) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, inspect: bool, asked: threading.Event) -> None:
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
+                if inspect:
+                    asked.set()
+                elif self.latency and asked.is_set():
+                    asked.clear()
+                    time.sleep(self.latency)
                 if inspect and self.armed and re.search(rb"POST /v2/\S+/blobs/uploads/", data):
                     self.target.kill()
                     self.killed.set()

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Time the registry lookups `release` starts with: one at a time against side by side.
+
+Usage: python3 tools/bench/bench_lookups.py [--images 6,100] [--latency-ms 0,50] [--rounds 3] [--json PATH]
+
+Every `release` first asks each registry whether it holds each image's key (`skopeo inspect`,
+one process per image, through `publish/pusher.py`), then for the images to build, their
+published tag and its key-inputs record. With nothing to publish that is all a run does with the
+registry. This starts a throwaway `docker-registry` on 127.0.0.1 behind a proxy that delays each
+connection and each answer by the given latency (as a registry across a network), pushes N tiny
+images, and runs the pusher with N lookups as `release` sends them, `independent` (side by side,
+four at a time) and not (one at a time), alternating which goes first. Prints the median and
+range of each, in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "pants-plugins"))
+sys.dont_write_bytecode = True
+
+from tests.integration.registry_server import KillingProxy, RegistryServer  # noqa: E402
+from tests.unit.test_layer_reuse import base_layout  # noqa: E402
+from tools.bench.bench_package import BenchError, log, machine_env  # noqa: E402
+
+PUSHER = REPO_ROOT / "pants-plugins" / "shipyard" / "publish" / "pusher.py"
+
+
+def push_images(skopeo: str, registry: RegistryServer, layout: Path, count: int, env: Dict[str, str]) -> List[str]:
+    refs = [f"bench/img-{i}:inputs-{i:04d}" for i in range(count)]
+    for ref in refs:
+        subprocess.run(
+            [skopeo, "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{registry.address}/{ref}"],
+            check=True, env=env, capture_output=True,
+        )
+    return refs
+
+
+def lookups(skopeo: str, host: str, refs: Sequence[str], independent: bool, work: Path, env: Dict[str, str]) -> float:
+    request = work / "request.json"
+    request.write_text(json.dumps({
+        "skopeo": skopeo,
+        "host": host,
+        "insecure": True,
+        "operations": [{"op": "inspect", "ref": f"{host}/{r}"} for r in refs],
+        "independent": independent,
+    }))
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, str(PUSHER), str(request)], capture_output=True, text=True, env=env, check=True)
+    wall = time.monotonic() - start
+    answers = json.loads(result.stdout)
+    if len(answers) != len(refs) or not all(a.get("present") for a in answers):
+        raise BenchError(f"lookups did not all find their image: {answers[:3]}")
+    return wall
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", default="6,100", help="comma-separated numbers of images to look up")
+    parser.add_argument("--latency-ms", default="0,50", help="comma-separated added latencies, milliseconds")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this path")
+    args = parser.parse_args(argv)
+    sizes = [int(n) for n in args.images.split(",")]
+    latencies = [int(ms) for ms in args.latency_ms.split(",")]
+    env = {**os.environ, **machine_env()}
+    skopeo = shutil.which("skopeo", path=env.get("PATH"))
+    if skopeo is None:
+        raise BenchError("no skopeo on PATH: run tools/setup-machine first")
+    tmp = Path(tempfile.mkdtemp(prefix="shipyard-lookups-bench-"))
+    registry = RegistryServer(tmp / "registry")
+    rows = []
+    try:
+        registry.start()
+        base_layout(tmp / "layout", ["hello.txt"])
+        refs = push_images(skopeo, registry, tmp / "layout", max(sizes), env)
+        for latency in latencies:
+            proxy = KillingProxy(registry, latency=latency / 1000)
+            try:
+                for size in sizes:
+                    times: Dict[str, List[float]] = {"one at a time": [], "side by side": []}
+                    for r in range(args.rounds):
+                        order = [False, True] if r % 2 == 0 else [True, False]
+                        for independent in order:
+                            wall = lookups(skopeo, proxy.address, refs[:size], independent, tmp, env)
+                            times["side by side" if independent else "one at a time"].append(wall)
+                    row = {"images": size, "latency_ms": latency, **{k: sorted(v) for k, v in times.items()}}
+                    log(f"{size} images, {latency} ms: {row}")
+                    rows.append(row)
+            finally:
+                proxy.close()
+    finally:
+        registry.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"# {time.strftime('%Y-%m-%dT%H:%M:%S%z')}, {os.cpu_count()} CPUs; {args.rounds} rounds; seconds: median (min-max)")
+    print(f"{'images':>6}  {'latency ms':>10}  {'one at a time':>20}  {'side by side':>20}")
+    for row in rows:
+        cells = [f"{statistics.median(row[k]):.2f} ({row[k][0]:.2f}-{row[k][-1]:.2f})" for k in ("one at a time", "side by side")]
+        print(f"{row['images']:>6}  {row['latency_ms']:>10}  {cells[0]:>20}  {cells[1]:>20}")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "rounds": args.rounds}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"bench_lookups: {e}", file=sys.stderr)
+        sys.exit(1)
