@@ -227,7 +227,7 @@ async def _move_tags(plans: list[ImagePlan], registries: dict[str, Registry], di
             for _, plan, dest in entries
             for tag in plan.tags
         )
-        requests.append(RegistryOperations(registries[alias], copies, f"Move {len(copies)} tag(s) in {alias}"))
+        requests.append(RegistryOperations(registries[alias], copies, f"Move {len(copies)} tag(s) in {alias}", independent=True))
     for _, plan, dest in (e for entries in by_registry.values() for e in entries):
         run.progress(plan.repository, f"{dest.alias}: tagging {', '.join(plan.tags)}")
     results = await MultiGet(Get(RegistryResults, RegistryOperations, r) for r in requests)

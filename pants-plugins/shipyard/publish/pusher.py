@@ -14,7 +14,8 @@ is plain HTTP, and the operations:
   the registry does not know gives `{"present": false}` instead of an error.
 
 A failure gives `{"error": "<skopeo's last lines>"}` and stops the remaining operations, unless
-the request says the operations are `independent`: then they run four at a time and each gives
+the request says the operations are `independent` (no one needs another's result): then they run
+four at a time, except that the writes to one repository run one after another, and each gives
 its own result, in the order asked.
 
 Credentials never appear in the request, in argv, in the environment or in the output. They come
@@ -164,16 +165,53 @@ def perform(registry: Registry, operation: dict) -> dict:
     return registry.copy(operation["src"], operation["dest"])
 
 
+def written_repository(operation: dict) -> Optional[str]:
+    """The registry repository an operation writes to (`docker://host/repo:tag` → `host/repo`),
+    or None for a lookup or a fetch into a local directory."""
+    dest = operation.get("dest", "")
+    if operation["op"] != "copy" or not dest.startswith("docker://"):
+        return None
+    name = dest[len("docker://") :].split("@", 1)[0]
+    head, _, tail = name.rpartition(":")
+    return head if head and "/" not in tail else name
+
+
+def independent_batches(operations: Sequence[dict]) -> List[List[int]]:
+    """Indexes of the operations in batches that may run side by side, each batch in order: the
+    writes to one repository share a batch (docker-registry 2.x fails two manifest writes to one
+    repository at once), every other operation is a batch of its own."""
+    batches: List[List[int]] = []
+    by_repository: Dict[str, List[int]] = {}
+    for i, operation in enumerate(operations):
+        repository = written_repository(operation)
+        if repository is None:
+            batches.append([i])
+        elif repository in by_repository:
+            by_repository[repository].append(i)
+        else:
+            by_repository[repository] = [i]
+            batches.append(by_repository[repository])
+    return batches
+
+
 def main(argv: Sequence[str]) -> int:
     with open(argv[1]) as f:
         request = json.load(f)
-    results = []
+    operations = request["operations"]
+    results: List[dict] = []
     with Registry(request) as registry:
         if request.get("independent"):
+            answers: Dict[int, dict] = {}
+
+            def run_batch(batch: List[int]) -> None:
+                for i in batch:
+                    answers[i] = perform(registry, operations[i])
+
             with concurrent.futures.ThreadPoolExecutor(_PARALLEL) as pool:
-                results = list(pool.map(lambda op: perform(registry, op), request["operations"]))
+                list(pool.map(run_batch, independent_batches(operations)))
+            results = [answers[i] for i in range(len(operations))]
         else:
-            for operation in request["operations"]:
+            for operation in operations:
                 results.append(perform(registry, operation))
                 if "error" in results[-1]:
                     break

@@ -71,10 +71,10 @@ class RegistryOperations:
     registry: Registry
     operations: tuple[Inspect | Copy | Fetch, ...]
     description: str
-    # True for operations that only read the registry (lookups, fetches into separate
-    # directories): they run side by side and each gives a result. Else one at a time, stopping at
-    # the first error; writes stay one at a time (docker-registry 2.x answers 500 to two manifest
-    # writes in one repository at once).
+    # True when no operation needs another's result (lookups, fetches, tag moves): they run side
+    # by side, but the writes to one repository one after another (docker-registry 2.x answers
+    # 500 to two manifest writes in one repository at once), and each gives a result. Else one
+    # at a time, stopping at the first error.
     independent: bool = False
 
 

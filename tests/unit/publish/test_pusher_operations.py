@@ -1,5 +1,6 @@
 """The pusher's operation order: dependent operations stop at the first error; independent ones
-all run, side by side, and answer in the order asked. skopeo is a stand-in script here."""
+all run, side by side except writes to one repository, and answer in the order asked. skopeo is
+a stand-in script here."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shipyard.publish import pusher
+import pytest
 
-# A stand-in for `skopeo inspect --raw ... docker://<ref>`: refs containing "broken" fail as a
-# registry refusing the credentials would; refs containing "wait" wait (up to 5 s) until a second
-# "wait" lookup has started, and fail if none does, so they succeed only when run side by side.
+from shipyard.publish import pusher
+from shipyard.publish.pusher import independent_batches, written_repository
+
+# A stand-in for `skopeo inspect --raw ... docker://<ref>` and `skopeo copy ... <src> <dest>`
+# (the last argument is the ref): refs containing "broken" fail as a registry refusing the
+# credentials would; refs containing "wait" wait (up to 3 s) until a second "wait" operation has
+# started, and fail if none does, so they succeed only when run side by side.
 FAKE_SKOPEO = """#!/usr/bin/env python3
 import os, sys, time, uuid
 ref = sys.argv[-1]
@@ -20,19 +25,20 @@ if "broken" in ref:
     sys.stderr.write('time="x" level=fatal msg="unauthorized: authentication required"\\n')
     sys.exit(1)
 if "wait" in ref:
-    marks = os.environ["MARKS"]
-    open(os.path.join(marks, uuid.uuid4().hex), "w").close()
-    deadline = time.monotonic() + 5
-    while len(os.listdir(marks)) < 2:
+    mark = os.path.join(os.environ["MARKS"], uuid.uuid4().hex)
+    open(mark, "w").close()
+    deadline = time.monotonic() + 3
+    while len(os.listdir(os.environ["MARKS"])) < 2:
         if time.monotonic() > deadline:
-            sys.stderr.write('time="x" level=fatal msg="alone: no other lookup ran beside this one"\\n')
+            os.unlink(mark)  # gone, so that one coming after this one is alone too
+            sys.stderr.write('time="x" level=fatal msg="alone: no other operation ran beside this one"\\n')
             sys.exit(1)
         time.sleep(0.01)
 sys.stdout.write('{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}')
 """
 
 
-def run_pusher(tmp_path: Path, refs: list[str], independent: bool) -> list[dict]:
+def run_pusher(tmp_path: Path, refs: list[str], independent: bool, op: str = "inspect") -> list[dict]:
     skopeo = tmp_path / "skopeo"
     skopeo.write_text(FAKE_SKOPEO)
     skopeo.chmod(0o755)
@@ -42,7 +48,10 @@ def run_pusher(tmp_path: Path, refs: list[str], independent: bool) -> list[dict]
         "skopeo": str(skopeo),
         "host": "registry.example:5000",
         "insecure": True,
-        "operations": [{"op": "inspect", "ref": r} for r in refs],
+        "operations": [
+            {"op": "inspect", "ref": r} if op == "inspect" else {"op": "copy", "src": "docker://r/src@sha256:0", "dest": f"docker://{r}"}
+            for r in refs
+        ],
         "independent": independent,
     }
     (tmp_path / "request.json").write_text(json.dumps(request))
@@ -75,3 +84,39 @@ def test_independent_operations_run_side_by_side(tmp_path: Path) -> None:
 def test_dependent_operations_run_one_at_a_time(tmp_path: Path) -> None:
     results = run_pusher(tmp_path, ["r/wait-a:1", "r/wait-b:1"], independent=False)
     assert len(results) == 1 and "alone" in results[0]["error"]
+
+
+def test_tag_moves_in_different_repositories_run_side_by_side(tmp_path: Path) -> None:
+    results = run_pusher(tmp_path, ["reg:5000/wait-a:dev", "reg:5000/wait-b:dev"], independent=True, op="copy")
+    assert [r.get("ok") for r in results] == [True, True], results
+
+
+def test_tag_moves_in_one_repository_run_one_after_another(tmp_path: Path) -> None:
+    results = run_pusher(tmp_path, ["reg:5000/wait:dev", "reg:5000/wait:sha-1234567"], independent=True, op="copy")
+    assert len(results) == 2 and all("alone" in r["error"] for r in results), results
+
+
+# Docker's reference grammar: a tag follows the last `:` that has no `/` after it (a registry
+# port has one); a digest follows `@`.
+@pytest.mark.parametrize(
+    "operation, repository",
+    [
+        ({"op": "copy", "src": "docker://r/a@sha256:0", "dest": "docker://127.0.0.1:5000/team/app:dev"}, "127.0.0.1:5000/team/app"),
+        ({"op": "copy", "src": "docker://r/a@sha256:0", "dest": "docker://127.0.0.1:5000/team/app"}, "127.0.0.1:5000/team/app"),
+        ({"op": "copy", "src": "docker://r/a@sha256:0", "dest": "docker://registry.example/app@sha256:abc"}, "registry.example/app"),
+        ({"op": "copy", "src": "oci:layouts/0", "dest": "docker://registry.example/team/app:inputs-1"}, "registry.example/team/app"),
+        ({"op": "copy", "src": "docker://registry.example/app:dev", "dest": "oci:fetched/0"}, None),
+        ({"op": "fetch", "src": "docker://registry.example/app:dev", "dest": "oci:fetched/0"}, None),
+        ({"op": "inspect", "ref": "registry.example/app:dev"}, None),
+    ],
+)
+def test_written_repository(operation: dict, repository: str | None) -> None:
+    assert written_repository(operation) == repository
+
+
+def test_writes_to_one_repository_share_a_batch_in_order() -> None:
+    def move(dest: str) -> dict:
+        return {"op": "copy", "src": "docker://reg/app@sha256:0", "dest": f"docker://{dest}"}
+
+    operations = [move("reg/app:dev"), move("reg/app:sha-1"), move("reg/web:dev"), {"op": "inspect", "ref": "reg/x:1"}, move("reg/app:v1")]
+    assert independent_batches(operations) == [[0, 1, 4], [2], [3]]
