@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time the registry lookups `release` starts with: one at a time against side by side.
+"""Time the registry lookups `release` starts with, and its tag moves: one at a time against side by side.
 
 Usage: python3 tools/bench/bench_lookups.py [--images 6,100] [--latency-ms 0,50] [--rounds 3] [--json PATH]
 
@@ -9,8 +9,10 @@ published tag and its key-inputs record. With nothing to publish that is all a r
 registry. This starts a throwaway `docker-registry` on 127.0.0.1 behind a proxy that delays each
 connection and each answer by the given latency (as a registry across a network), pushes N tiny
 images, and runs the pusher with N lookups as `release` sends them, `independent` (side by side,
-four at a time) and not (one at a time), alternating which goes first. Prints the median and
-range of each, in seconds.
+four at a time) and not (one at a time), alternating which goes first; then the same for the
+last step of a release, moving one tag of each image to its digest (`skopeo copy` within the
+registry; side by side, the moves to one repository still go one after another). Prints the
+median and range of each, in seconds.
 """
 
 from __future__ import annotations
@@ -49,21 +51,29 @@ def push_images(skopeo: str, registry: RegistryServer, layout: Path, count: int,
     return refs
 
 
-def lookups(skopeo: str, host: str, refs: Sequence[str], independent: bool, work: Path, env: Dict[str, str]) -> float:
+def run_pusher(skopeo: str, host: str, operations: List[dict], independent: bool, work: Path, env: Dict[str, str]) -> tuple[float, List[dict]]:
     request = work / "request.json"
-    request.write_text(json.dumps({
-        "skopeo": skopeo,
-        "host": host,
-        "insecure": True,
-        "operations": [{"op": "inspect", "ref": f"{host}/{r}"} for r in refs],
-        "independent": independent,
-    }))
+    request.write_text(json.dumps({"skopeo": skopeo, "host": host, "insecure": True, "operations": operations, "independent": independent}))
     start = time.monotonic()
     result = subprocess.run([sys.executable, str(PUSHER), str(request)], capture_output=True, text=True, env=env, check=True)
-    wall = time.monotonic() - start
-    answers = json.loads(result.stdout)
+    return time.monotonic() - start, json.loads(result.stdout)
+
+
+def lookups(skopeo: str, host: str, refs: Sequence[str], independent: bool, work: Path, env: Dict[str, str]) -> float:
+    wall, answers = run_pusher(skopeo, host, [{"op": "inspect", "ref": f"{host}/{r}"} for r in refs], independent, work, env)
     if len(answers) != len(refs) or not all(a.get("present") for a in answers):
         raise BenchError(f"lookups did not all find their image: {answers[:3]}")
+    return wall
+
+
+def tag_moves(skopeo: str, host: str, refs: Sequence[str], digests: Dict[str, str], tag: str, independent: bool, work: Path, env: Dict[str, str]) -> float:
+    operations = [
+        {"op": "copy", "src": f"docker://{host}/{r.split(':')[0]}@{digests[r]}", "dest": f"docker://{host}/{r.split(':')[0]}:{tag}"}
+        for r in refs
+    ]
+    wall, answers = run_pusher(skopeo, host, operations, independent, work, env)
+    if len(answers) != len(refs) or not all(a.get("ok") for a in answers):
+        raise BenchError(f"tag moves did not all succeed: {[a for a in answers if not a.get('ok')][:3]}")
     return wall
 
 
@@ -87,29 +97,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         registry.start()
         base_layout(tmp / "layout", ["hello.txt"])
         refs = push_images(skopeo, registry, tmp / "layout", max(sizes), env)
+        _, found = run_pusher(skopeo, registry.address, [{"op": "inspect", "ref": f"{registry.address}/{r}"} for r in refs], True, tmp, env)
+        digests = {r: a["digest"] for r, a in zip(refs, found)}
+        moves = 0
         for latency in latencies:
             proxy = KillingProxy(registry, latency=latency / 1000)
             try:
-                for size in sizes:
-                    times: Dict[str, List[float]] = {"one at a time": [], "side by side": []}
-                    for r in range(args.rounds):
-                        order = [False, True] if r % 2 == 0 else [True, False]
-                        for independent in order:
-                            wall = lookups(skopeo, proxy.address, refs[:size], independent, tmp, env)
-                            times["side by side" if independent else "one at a time"].append(wall)
-                    row = {"images": size, "latency_ms": latency, **{k: sorted(v) for k, v in times.items()}}
-                    log(f"{size} images, {latency} ms: {row}")
-                    rows.append(row)
+                for operation in ("lookups", "tag moves"):
+                    for size in sizes:
+                        times: Dict[str, List[float]] = {"one at a time": [], "side by side": []}
+                        for r in range(args.rounds):
+                            order = [False, True] if r % 2 == 0 else [True, False]
+                            for independent in order:
+                                if operation == "lookups":
+                                    wall = lookups(skopeo, proxy.address, refs[:size], independent, tmp, env)
+                                else:
+                                    moves += 1
+                                    wall = tag_moves(skopeo, proxy.address, refs[:size], digests, f"moved-{moves}", independent, tmp, env)
+                                times["side by side" if independent else "one at a time"].append(wall)
+                        row = {"operation": operation, "images": size, "latency_ms": latency, **{k: sorted(v) for k, v in times.items()}}
+                        log(f"{operation}, {size} images, {latency} ms: {row}")
+                        rows.append(row)
             finally:
                 proxy.close()
     finally:
         registry.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"# {time.strftime('%Y-%m-%dT%H:%M:%S%z')}, {os.cpu_count()} CPUs; {args.rounds} rounds; seconds: median (min-max)")
-    print(f"{'images':>6}  {'latency ms':>10}  {'one at a time':>20}  {'side by side':>20}")
+    print(f"{'operation':>9}  {'images':>6}  {'latency ms':>10}  {'one at a time':>20}  {'side by side':>20}")
     for row in rows:
         cells = [f"{statistics.median(row[k]):.2f} ({row[k][0]:.2f}-{row[k][-1]:.2f})" for k in ("one at a time", "side by side")]
-        print(f"{row['images']:>6}  {row['latency_ms']:>10}  {cells[0]:>20}  {cells[1]:>20}")
+        print(f"{row['operation']:>9}  {row['images']:>6}  {row['latency_ms']:>10}  {cells[0]:>20}  {cells[1]:>20}")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "rounds": args.rounds}, indent=2) + "\n")
     return 0
