@@ -10,7 +10,6 @@ is in requirements.yaml, and a template that assembles an image reference from s
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -253,6 +252,27 @@ def test_push_pull_and_render_round_trip(repo: PantsRepo, packaged, machine_env:
     rendered = run_driver(python, tmp_path, {"command": "render", "archive": f"pulled/{pulled['archive']}"})["rendered"]
     assert "tinyolly/templates/ui.yaml" in rendered
     assert "image:" in rendered["tinyolly/templates/ui.yaml"]
+
+
+def test_a_version_with_build_metadata_is_pushed_and_pulled_as_helm_tags_it(machine_env: dict, tmp_path: Path) -> None:
+    """An OCI tag cannot hold `+`: Helm pushes `1.0.0+build.3` as the tag `1.0.0_build.3`, and the
+    driver answers with that reference, which Helm can pull."""
+    python = helm_python()
+    chart = tmp_path / "meta"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: meta\nversion: 0.1.0\n")
+    packaged = run_driver(
+        python, tmp_path, {"command": "package", "chart_dir": "meta", "dependency_update": False, "version": "1.0.0+build.3", "output_dir": "out"}
+    )
+    assert packaged["archive"] == "meta-1.0.0+build.3.tgz"
+    remote = f"oci://{machine_env['SHIPYARD_REGISTRY']}/helm-meta-{uuid.uuid4().hex[:8]}"
+    pushed = run_driver(python, tmp_path, {"command": "push", "archive": "out/meta-1.0.0+build.3.tgz", "remote": remote, "plain_http": True})
+    assert pushed["reference"] == f"{remote}/meta:1.0.0_build.3"
+    pulled = run_driver(
+        python, tmp_path, {"command": "pull", "reference": pushed["reference"], "plain_http": True, "output_dir": "pulled"}
+    )
+    assert pulled["digest"] == pushed["digest"]
+    assert (tmp_path / "pulled" / pulled["archive"]).read_bytes() == (tmp_path / "out" / "meta-1.0.0+build.3.tgz").read_bytes()
 
 
 def test_credentials_file_problems_are_reported_without_the_secret(repo: PantsRepo, packaged, machine_env: dict, tmp_path: Path) -> None:

@@ -13,8 +13,10 @@ Runs inside a Pants sandbox as `<tool venv>/python driver.py request.json` with 
               stdout: {"report": <Helm's lint report>}
     render    {archive}  stdout: {"rendered": {...}}
     push      {archive, remote, plain_http, <credentials>}
-              stdout: {"reference": "oci://host/path/name:version", "digest": "sha256:..."}
-    pull      {reference, plain_http, <credentials>, output_dir}
+              stdout: {"reference": "oci://host/path/name:tag", "digest": "sha256:..."}; the tag
+              is the chart's version with `+` stored as `_` (Helm's convention: an OCI tag
+              cannot hold `+`)
+    pull      {reference (`oci://host/path/name:tag`, `+` or `_`), plain_http, <credentials>, output_dir}
               stdout: {"archive": "<file name in output_dir>", "digest": "sha256:..."}
 
 Helm's homes (config, cache, data, registry and repository config) are a scratch directory of
@@ -186,20 +188,32 @@ def push(request: Dict[str, Any], scratch: Path) -> Dict[str, Any]:
     with client:
         client.push(request["archive"], remote, plain_http=bool(request.get("plain_http")))
         with helm.Chart.load(request["archive"]) as chart:
-            reference = f"{remote}/{chart.name}:{chart.version}"
+            reference = f"{remote}/{chart.name}:{_oci_tag(chart.version)}"
         digest = client.resolve(reference)["digest"]
     return {"reference": reference, "digest": digest}
 
 
+def _oci_tag(version: str) -> str:
+    """A chart version as Helm stores it in a tag: an OCI tag cannot hold `+`, so it is `_`."""
+    return version.replace("+", "_")
+
+
 def pull(request: Dict[str, Any], scratch: Path) -> Dict[str, Any]:
     reference = request["reference"]
+    repository, _, tag = reference.rpartition(":")
+    if not tag or "/" in tag or "@" in reference:
+        raise DriverError(f"{reference!r} names no tag (expected oci://host/path/name:tag)")
     client = _registry_client(request, _host(reference), scratch)
     output_dir = Path(request["output_dir"])
     output_dir.mkdir(parents=True, exist_ok=True)
     with client:
-        digest = client.resolve(reference)["digest"]
+        digest = client.resolve(f"{repository}:{_oci_tag(tag)}")["digest"]
+        # Helm reads a tag in a reference as a version constraint, where `_` is not allowed.
         result = client.pull(
-            reference, destination=str(output_dir), plain_http=bool(request.get("plain_http"))
+            repository,
+            version=tag.replace("_", "+"),
+            destination=str(output_dir),
+            plain_http=bool(request.get("plain_http")),
         )
     archives = sorted(p.name for p in output_dir.glob("*.tgz"))
     if len(archives) != 1:
