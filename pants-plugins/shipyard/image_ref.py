@@ -164,19 +164,21 @@ def _parse_digest(text: str, digest: str) -> str:
     return digest
 
 
-def _check_tag(text: str, tag: str) -> None:
+def tag_problem(tag: str) -> Optional[str]:
+    """Why `tag` is not a valid tag in Docker's reference grammar, or None when it is."""
     if _TAG.fullmatch(tag):
-        return
+        return None
     if not tag:
-        reason = "the tag after ':' is empty"
-    elif len(tag) > 128 and _TAG_CHARS.fullmatch(tag):
-        reason = f"the tag is {len(tag)} characters long; tags are at most 128"
-    else:
-        reason = (
-            f"tag {tag!r} is invalid: use letters, digits, '_', '.' and '-', "
-            "not starting with '.' or '-'"
-        )
-    raise InvalidImageReference(text, reason)
+        return "the tag after ':' is empty"
+    if len(tag) > 128 and _TAG_CHARS.fullmatch(tag):
+        return f"the tag is {len(tag)} characters long; tags are at most 128"
+    return f"tag {tag!r} is invalid: use letters, digits, '_', '.' and '-', not starting with '.' or '-'"
+
+
+def _check_tag(text: str, tag: str) -> None:
+    reason = tag_problem(tag)
+    if reason is not None:
+        raise InvalidImageReference(text, reason)
 
 
 def _check_repository(text: str, repository: str) -> None:

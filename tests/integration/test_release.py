@@ -354,6 +354,16 @@ def test_unset_credential_variables_are_named(setup: Setup) -> None:
     assert "REG_PASS is not set" in result.stderr
 
 
+def test_a_branch_tag_no_registry_accepts_stops_the_run_before_anything_is_pushed(setup: Setup) -> None:
+    tags, uploads = all_tags(setup), setup.uploads()
+    result = setup.release("--release-branch-tag=release/next", "::", check=False)
+    assert result.returncode == 1
+    assert "the branch tag 'release/next' (`[release].branch_tag`) cannot be an image tag" in result.stderr
+    assert "Nothing was pushed, and no tag was moved." in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (all_tags(setup), setup.uploads()) == (tags, uploads)
+
+
 def test_version_tag_moves_semver_tags_and_latest(setup: Setup) -> None:
     setup.repo.git("tag", "v1.2.0")
     uploads = setup.image_uploads()
@@ -365,6 +375,29 @@ def test_version_tag_moves_semver_tags_and_latest(setup: Setup) -> None:
     for (alias, name), tags in setup.chart_tags().items():
         assert {"0.1.0", "1.2.0"} <= tags, (alias, name)
     assert {c["version"] for c in setup.record()["charts"]} == {"1.2.0"}
+
+
+def test_build_metadata_in_a_version_tag_is_published_as_helm_stores_it(setup: Setup) -> None:
+    """`+` is not allowed in an OCI tag: SemVer build metadata is stored after a `_`, as Helm
+    stores a chart version's, for images and charts alike, and every tag of the run moves."""
+    setup.repo.git("tag", "-d", "v1.2.0")  # a chart is published as the first version at HEAD
+    setup.repo.git("tag", "v1.2.1+build.7")
+    try:
+        setup.release("::")
+        for (alias, name), tags in all_tags(setup).items():
+            if not tags:
+                continue  # tinyolly/tiny joins later tests
+            assert {"v1.2.1_build.7", "v1.2", "v1", "latest"} <= tags, (alias, name)
+            server = setup.plain if alias == "plain" else setup.auth
+            assert server.manifest(name, "v1.2.1_build.7") == server.manifest(name, "latest"), (alias, name)
+        for (alias, name), tags in setup.chart_tags().items():
+            assert "1.2.1_build.7" in tags, (alias, name)
+        assert {c["version"] for c in setup.record()["charts"]} == {"1.2.1+build.7"}
+        images = setup.record()["images"]
+        assert all("v1.2.1_build.7" in i["tags"] for i in images), images
+    finally:
+        setup.repo.git("tag", "-d", "v1.2.1+build.7")
+        setup.repo.git("tag", "v1.2.0")
 
 
 def test_changed_since_publishes_exactly_what_a_change_affects(setup: Setup) -> None:

@@ -48,7 +48,7 @@ from shipyard.publish.chart_plan import chart_preview_lines, image_stamps
 from shipyard.publish.errors import describe_registry_error
 from shipyard.publish.inputs_artifact import artifact_tag
 from shipyard.publish.plan import Destination, ImagePlan, Outcome, key_tag, preview_lines, push_order, release_record, summary_table
-from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of
+from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of, tag_problems
 from shipyard.registries import Registry, RegistryConfigError, parse_registries, select_registries
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
@@ -92,7 +92,7 @@ class ReleaseSubsystem(GoalSubsystem):
     )
     branch_tag = StrOption(
         default="dev",
-        help="The tag images built from the default branch get, e.g. `edge`.",
+        help="The tag images built from the default branch get, e.g. `edge` (letters, digits, `_`, `.` and `-`; checked before anything is pushed).",
     )
     compare_tag = StrOption(
         default=None,
@@ -316,6 +316,13 @@ async def release(
                 stamp_only=target.address not in listed,
             )
         )
+    unpushable = tag_problems(
+        [t for p in plans if not p.stamp_only for t in p.tags],
+        [c.version for c in planned_charts.plans if c.version is not None],
+        policy,
+    )
+    if unpushable:
+        return _nothing_pushed(console, unpushable)
     for plan in plans:
         run.progress(plan.repository, f"checking {', '.join(d.alias for d in plan.destinations)} for {key_tag(plan.key)[:19]}…")
 

@@ -4,6 +4,8 @@
   this is the highest release of X.Y, `vX` only if the highest of X, `latest` only if the
   highest release of all: a backport `v1.2.5` after `v1.3.0` moves `v1.2` and nothing else.
 * A pre-release `vX.Y.Z-rc.1` gets only its own tag: it never moves `vX.Y`, `vX` or `latest`.
+* Build metadata (`v1.2.3+build.5`) is kept, after a `_`: an OCI tag cannot hold `+`, and Helm
+  stores a chart version's `+` as `_` too (`v1.2.3_build.5`, chart tag `1.2.3_build.5`).
 * A path-scoped version tag `<scope>/vX.Y.Z` (`ui/v1.4.0`) tags only the artifacts of that scope
   and is compared only with that scope's versions (and the unscoped ones).
 * On the default branch: the branch tag (`dev` by default, e.g. `edge`) and `sha-<7 hex>`.
@@ -20,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from shipyard.image_ref import tag_problem
 from shipyard.publish.semver import Version
 
 # A release tag is a full SemVer 2.0 version with a `v` (metadata-action's `type=semver`).
@@ -75,7 +78,7 @@ def _is_highest(version: Version, others: Iterable[Version]) -> bool:
 def version_tags(release: _Release, known: list[_Release]) -> list[str]:
     """The tags one release gives: itself, and the floating ones it is the highest of."""
     v = release.version
-    tags = [release.text]
+    tags = [oci_tag(release.text)]
     if v.prerelease:
         return tags
     versions = [r.version for r in known]
@@ -86,6 +89,12 @@ def version_tags(release: _Release, known: list[_Release]) -> list[str]:
     if _is_highest(v, versions):
         tags.append("latest")
     return tags
+
+
+def oci_tag(version: str) -> str:
+    """A SemVer version as an OCI tag holds it: `+` (not allowed in a tag) becomes `_`, as Helm
+    does when it pushes a chart."""
+    return version.replace("+", "_")
 
 
 def image_tags(state: GitState, policy: TagPolicy, scope: Optional[str] = None) -> tuple[str, ...]:
@@ -105,6 +114,25 @@ def chart_versions(state: GitState, scope: Optional[str] = None) -> tuple[str, .
     """The SemVer versions (without `v`) a chart of `scope` is published as: the release tags at
     HEAD that apply to it. Empty when HEAD has none (the chart keeps its Chart.yaml version)."""
     return tuple(dict.fromkeys(r.text[1:] for r in _releases(state.tags_at_head, scope)))
+
+
+def tag_problems(image_tags: Iterable[str], chart_versions: Iterable[str], policy: TagPolicy) -> list[str]:
+    """Why a registry would refuse a tag the run is about to move, naming where the tag comes
+    from, so the run can stop before it pushes anything: an empty list when all are valid."""
+    problems = []
+    for tag in dict.fromkeys(image_tags):
+        reason = tag_problem(tag)
+        if reason is None:
+            continue
+        if tag == policy.branch_tag:
+            problems.append(f"the branch tag {tag!r} (`[release].branch_tag`) cannot be an image tag: {reason}.")
+        else:
+            problems.append(f"the image tag {tag!r}, from a version tag at HEAD, cannot be pushed: {reason}.")
+    for version in dict.fromkeys(chart_versions):
+        reason = tag_problem(oci_tag(version))
+        if reason is not None:
+            problems.append(f"the chart version {version!r}, from a version tag at HEAD, cannot be pushed: {reason}.")
+    return problems
 
 
 def scope_of(repository: str) -> str:

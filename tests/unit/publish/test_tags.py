@@ -7,7 +7,8 @@ from typing import Optional
 
 import pytest
 
-from shipyard.publish.tags import GitState, TagPolicy, chart_versions, image_tags, scope_of
+from shipyard.image_ref import tag_problem
+from shipyard.publish.tags import GitState, TagPolicy, chart_versions, image_tags, oci_tag, scope_of, tag_problems
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -35,7 +36,7 @@ def state(branch: Optional[str] = None, at_head: tuple = (), others: tuple = ())
         pytest.param(state(None, ["ui/v1.4.0"], ["receiver/v3.0.0"]), "ui", ("v1.4.0", "v1.4", "v1", "latest"), id="other-scopes-not-compared"),
         pytest.param(state(None, ["ui/v1.4.0"], ["ui/v1.5.0"]), "ui", ("v1.4.0", "v1.4"), id="own-scope-compared"),
         pytest.param(state("main", ["1.2.3", "release-5", "v1.2"]), "ui", ("dev", "sha-0123456"), id="non-semver-tags-ignored"),
-        pytest.param(state(None, ["v1.2.3+build.5"]), "ui", ("v1.2.3+build.5", "v1.2", "v1", "latest"), id="build-metadata-kept"),
+        pytest.param(state(None, ["v1.2.3+build.5"]), "ui", ("v1.2.3_build.5", "v1.2", "v1", "latest"), id="build-metadata-after-an-underscore"),
     ],
 )
 def test_image_tags(git: GitState, scope: str, expected: tuple) -> None:
@@ -64,3 +65,45 @@ def test_chart_versions_drop_the_v(git: GitState, scope: str, expected: tuple) -
 @pytest.mark.parametrize("repository, scope", [("tinyolly/ui", "ui"), ("demo", "demo"), ("a/b/c", "c")])
 def test_scope_is_last_repository_part(repository: str, scope: str) -> None:
     assert scope_of(repository) == scope
+
+
+# The valid versions listed with semver.org's suggested regular expression (SemVer 2.0 FAQ).
+SEMVER_ORG_VALID = [
+    "0.0.4", "1.2.3", "10.20.30", "1.1.2-prerelease+meta", "1.1.2+meta", "1.1.2+meta-valid",
+    "1.0.0-alpha", "1.0.0-beta", "1.0.0-alpha.beta", "1.0.0-alpha.beta.1", "1.0.0-alpha.1",
+    "1.0.0-alpha0.valid", "1.0.0-alpha.0valid", "1.0.0-alpha-a.b-c-somethinglong+build.1-aef.1-its-okay",
+    "1.0.0-rc.1+build.1", "2.0.0-rc.1+build.123", "1.2.3-beta", "10.2.3-DEV-SNAPSHOT", "1.2.3-SNAPSHOT-123",
+    "1.0.0", "2.0.0", "1.1.7", "2.0.0+build.1848", "2.0.1-alpha.1227", "1.0.0-alpha+beta",
+    "1.2.3----RC-SNAPSHOT.12.9.1--.12+788", "1.2.3----R-S.12.9.1--.12+meta", "1.2.3----RC-SNAPSHOT.12.9.1--.12",
+    "1.0.0+0.build.1-rc.10000aaa-kk-0.1", "99999999999999999999999.999999999999999999.99999999999999999",
+    "1.0.0-0A.is.legal",
+]
+
+
+@pytest.mark.parametrize("version", SEMVER_ORG_VALID)
+def test_every_valid_semver_release_gives_tags_a_registry_accepts(version: str) -> None:
+    tags = image_tags(state(None, [f"v{version}"]), TagPolicy(), "ui")
+    assert tags[0] == f"v{version}".replace("+", "_")
+    assert [t for t in tags if tag_problem(t) is not None] == []
+    for chart_version in chart_versions(state(None, [f"v{version}"]), "ui"):
+        assert tag_problem(oci_tag(chart_version)) is None
+    assert tag_problems(tags, chart_versions(state(None, [f"v{version}"]), "ui"), TagPolicy()) == []
+
+
+def test_a_branch_tag_no_registry_accepts_is_named_with_its_option() -> None:
+    policy = TagPolicy(branch_tag="feature/x")
+    [problem] = tag_problems(image_tags(state("main"), policy, "ui"), (), policy)
+    assert "'feature/x'" in problem and "`[release].branch_tag`" in problem
+
+
+def test_a_version_too_long_for_a_tag_is_named() -> None:
+    version = "1.0.0-" + "a" * 130
+    problems = tag_problems(image_tags(state(None, [f"v{version}"]), TagPolicy(), "ui"), [version], TagPolicy())
+    assert len(problems) == 2
+    assert "image tag" in problems[0] and "at most 128" in problems[0]
+    assert f"chart version {version!r}" in problems[1] and "at most 128" in problems[1]
+
+
+@pytest.mark.parametrize("version, tag", [("1.2.3", "1.2.3"), ("1.2.3+build.5", "1.2.3_build.5"), ("1.0.0-rc.1+a.b", "1.0.0-rc.1_a.b")])
+def test_oci_tag_stores_build_metadata_after_an_underscore(version: str, tag: str) -> None:
+    assert oci_tag(version) == tag
