@@ -29,7 +29,7 @@ from pants.util.frozendict import FrozenDict
 from shipyard.publish.chart_plan import ChartPlan, image_stamps
 from shipyard.publish.errors import describe_registry_error
 from shipyard.publish.plan import ImagePlan, Outcome, key_tag
-from shipyard.publish.tags import GitState, chart_versions
+from shipyard.publish.tags import GitState, chart_version
 from shipyard.registries import Registry
 from shipyard.util_rules.chart_registry import ChartPushRequest, ChartPushResult, ChartRegistryError
 from shipyard.util_rules.chart_release import (
@@ -61,7 +61,7 @@ async def plan_charts(
     for chart, found in zip(charts, named):
         addresses[chart.address.spec] = chart.address
         addresses.update((a.spec, a) for a in found.addresses)
-        versions = chart_versions(git, found.chart_name)
+        version = chart_version(git, found.chart_name)
         for registry in chosen[chart.address]:
             plans.append(
                 ChartPlan(
@@ -69,7 +69,7 @@ async def plan_charts(
                     chart_name=found.chart_name,
                     alias=registry.alias,
                     repository=f"{registry.address}/{chart_path.strip('/')}" if chart_path.strip("/") else registry.address,
-                    version=versions[0] if versions else None,
+                    version=version,
                     images=tuple(a.spec for a in found.addresses),
                 )
             )

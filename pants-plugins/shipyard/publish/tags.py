@@ -11,7 +11,7 @@
 * On the default branch: the branch tag (`dev` by default, e.g. `edge`) and `sha-<7 hex>`.
 * Anywhere else (other branches, a detached HEAD without a version tag): `sha-<7 hex>` only.
 
-Charts use the same versions without the `v` (`chart_versions`).
+Charts use the highest of those versions, without the `v` (`chart_version`).
 
 Plain Python: nothing here knows about Pants.
 """
@@ -110,10 +110,19 @@ def image_tags(state: GitState, policy: TagPolicy, scope: Optional[str] = None) 
     return (sha,)
 
 
-def chart_versions(state: GitState, scope: Optional[str] = None) -> tuple[str, ...]:
-    """The SemVer versions (without `v`) a chart of `scope` is published as: the release tags at
-    HEAD that apply to it. Empty when HEAD has none (the chart keeps its Chart.yaml version)."""
-    return tuple(dict.fromkeys(r.text[1:] for r in _releases(state.tags_at_head, scope)))
+def chart_version(state: GitState, scope: Optional[str] = None) -> Optional[str]:
+    """The SemVer version (without `v`) a chart of `scope` is published as: the highest release
+    tag at HEAD that applies to it (`v2.0.0` over the `v2.0.0-rc.2` it promotes; of two equal in
+    precedence, the first by name). None when HEAD has none (the chart keeps its Chart.yaml
+    version)."""
+    found = sorted(_releases(state.tags_at_head, scope), key=lambda r: r.text)
+    if not found:
+        return None
+    highest = found[0]
+    for release in found[1:]:
+        if release.version.compare(highest.version) > 0:
+            highest = release
+    return highest.text[1:]
 
 
 def tag_problems(image_tags: Iterable[str], chart_versions: Iterable[str], policy: TagPolicy) -> list[str]:

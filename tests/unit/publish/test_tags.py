@@ -8,7 +8,7 @@ from typing import Optional
 import pytest
 
 from shipyard.image_ref import tag_problem
-from shipyard.publish.tags import GitState, TagPolicy, chart_versions, image_tags, oci_tag, scope_of, tag_problems
+from shipyard.publish.tags import GitState, TagPolicy, chart_version, image_tags, oci_tag, scope_of, tag_problems
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -52,14 +52,20 @@ def test_branch_tag_and_default_branch_are_configurable() -> None:
 @pytest.mark.parametrize(
     "git, scope, expected",
     [
-        (state(None, ["v1.2.3"]), "ui", ("1.2.3",)),
-        (state(None, ["v2.1.0-rc.1"]), "ui", ("2.1.0-rc.1",)),
-        (state(None, ["ui/v1.4.0"]), "tinyolly", ()),
-        (state("main"), "ui", ()),
+        pytest.param(state(None, ["v1.2.3"]), "ui", "1.2.3", id="drops-the-v"),
+        pytest.param(state(None, ["v2.1.0-rc.1"]), "ui", "2.1.0-rc.1", id="pre-release"),
+        pytest.param(state(None, ["ui/v1.4.0"]), "tinyolly", None, id="other-scope"),
+        pytest.param(state(None, ["ui/v1.4.0"]), "ui", "1.4.0", id="own-scope"),
+        pytest.param(state("main"), "ui", None, id="no-version-tag"),
+        pytest.param(state(None, ["v2.0.0", "v2.0.0-rc.2"]), "ui", "2.0.0", id="release-over-the-rc-it-promotes"),
+        pytest.param(state(None, ["v2.0.0-rc.2", "v2.0.0-rc.10"]), "ui", "2.0.0-rc.10", id="numeric-pre-release-order"),
+        pytest.param(state(None, ["v1.10.0", "v1.9.0"]), "ui", "1.10.0", id="numeric-not-lexical"),
+        pytest.param(state(None, ["ui/v1.4.0", "v1.2.0"]), "ui", "1.4.0", id="scoped-and-unscoped-highest"),
+        pytest.param(state(None, ["v1.2.3+b", "v1.2.3+a"]), "ui", "1.2.3+a", id="equal-precedence-first-by-name"),
     ],
 )
-def test_chart_versions_drop_the_v(git: GitState, scope: str, expected: tuple) -> None:
-    assert chart_versions(git, scope) == expected
+def test_chart_version_is_the_highest_release_at_head(git: GitState, scope: str, expected: Optional[str]) -> None:
+    assert chart_version(git, scope) == expected
 
 
 @pytest.mark.parametrize("repository, scope", [("tinyolly/ui", "ui"), ("demo", "demo"), ("a/b/c", "c")])
@@ -85,9 +91,9 @@ def test_every_valid_semver_release_gives_tags_a_registry_accepts(version: str) 
     tags = image_tags(state(None, [f"v{version}"]), TagPolicy(), "ui")
     assert tags[0] == f"v{version}".replace("+", "_")
     assert [t for t in tags if tag_problem(t) is not None] == []
-    for chart_version in chart_versions(state(None, [f"v{version}"]), "ui"):
-        assert tag_problem(oci_tag(chart_version)) is None
-    assert tag_problems(tags, chart_versions(state(None, [f"v{version}"]), "ui"), TagPolicy()) == []
+    assert chart_version(state(None, [f"v{version}"]), "ui") == version
+    assert tag_problem(oci_tag(version)) is None
+    assert tag_problems(tags, [version], TagPolicy()) == []
 
 
 def test_a_branch_tag_no_registry_accepts_is_named_with_its_option() -> None:
