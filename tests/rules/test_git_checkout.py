@@ -10,7 +10,7 @@ import pytest
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from shipyard import register
-from shipyard.publish.tags import GitState
+from shipyard.publish.tags import GitState, shallow_clone_warning
 from shipyard.util_rules.git_checkout import GitCheckoutRequest, MaybeGitCheckout
 from shipyard.util_rules.git_state import GitStateRequest
 from tests.e2e.repo_copy import git, init_git
@@ -52,3 +52,34 @@ def test_the_git_state_is_read_again_in_each_run(rule_runner: RuleRunner) -> Non
     rule_runner.set_options([])  # a new session on the same graph: a new run
     second = rule_runner.request(GitState, [GitStateRequest()])
     assert (second.branch, second.tags_at_head, second.all_tags) == (None, ("v1.2.3",), ("v1.2.3",))
+
+
+def test_a_shallow_tag_checkout_is_seen_and_warned_about(rule_runner: RuleRunner, tmp_path: Path) -> None:
+    """As actions/checkout fetches a tag push by default (`fetch-depth: 1`): only that tag, so
+    the higher release v1.3.0 is unknown and v1.2.5 would look like the highest."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    (origin / "app.txt").write_text("1\n")
+    init_git(origin)
+    git(origin, "tag", "v1.2.4")
+    (origin / "app.txt").write_text("2\n")
+    git(origin, "commit", "-qam", "next")
+    git(origin, "tag", "v1.3.0")
+    git(origin, "checkout", "-q", "-b", "backport", "v1.2.4")
+    (origin / "app.txt").write_text("1 fixed\n")
+    git(origin, "commit", "-qam", "fix")
+    git(origin, "tag", "v1.2.5")
+    root = Path(rule_runner.build_root)
+    git(root, "init", "-q")
+    git(root, "fetch", "-q", "--depth=1", f"file://{origin}", "+refs/tags/v1.2.5:refs/tags/v1.2.5")
+    git(root, "checkout", "-q", "--detach", "v1.2.5")
+    state = rule_runner.request(GitState, [GitStateRequest()])
+    assert (state.shallow, state.tags_at_head, state.all_tags) == (True, ("v1.2.5",), ("v1.2.5",))
+    warning = shallow_clone_warning(state)
+    assert warning is not None and "v1.2.5" in warning and "git fetch --tags" in warning
+    # Every tag fetched and the history complete: nothing to warn about.
+    git(root, "fetch", "-q", "--unshallow", "--tags", f"file://{origin}")
+    rule_runner.set_options([])
+    state = rule_runner.request(GitState, [GitStateRequest()])
+    assert not state.shallow and "v1.3.0" in state.all_tags
+    assert shallow_clone_warning(state) is None

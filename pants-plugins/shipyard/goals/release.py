@@ -48,7 +48,7 @@ from shipyard.publish.chart_plan import chart_preview_lines, image_stamps
 from shipyard.publish.errors import describe_registry_error
 from shipyard.publish.inputs_artifact import artifact_tag
 from shipyard.publish.plan import Destination, ImagePlan, Outcome, key_tag, preview_lines, push_order, release_record, summary_table
-from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of, tag_problems
+from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of, shallow_clone_warning, tag_problems
 from shipyard.registries import Registry, RegistryConfigError, parse_registries, select_registries
 from shipyard.subsystems.oci import OciSubsystem
 from shipyard.target_types import (
@@ -285,6 +285,9 @@ async def release(
         return Release(exit_code=0)
 
     git = await Get(GitState, GitStateRequest())
+    shallow = shallow_clone_warning(git)
+    if shallow is not None:
+        logger.warning(shallow)
     planned_charts = await plan_charts(charts, chosen, git, subsystem.chart_path)
     # The images the charts name join the run (stamp only) when the specs left them out.
     listed = {t.address for t in images}

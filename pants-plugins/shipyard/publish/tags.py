@@ -35,12 +35,14 @@ _RELEASE = re.compile(
 @dataclass(frozen=True)
 class GitState:
     """What the tags depend on: HEAD's commit, its branch (None when detached), the git tags
-    pointing at HEAD, and every git tag of the repository (to know the highest release)."""
+    pointing at HEAD, every git tag of the repository (to know the highest release), and whether
+    the clone is shallow."""
 
     commit: str
     branch: Optional[str]
     tags_at_head: tuple[str, ...]
     all_tags: tuple[str, ...]
+    shallow: bool = False  # a shallow clone: `all_tags` may lack tags that were never fetched
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,20 @@ def chart_version(state: GitState, scope: Optional[str] = None) -> Optional[str]
         if release.version.compare(highest.version) > 0:
             highest = release
     return highest.text[1:]
+
+
+def shallow_clone_warning(state: GitState) -> Optional[str]:
+    """What a shallow clone risks when HEAD has a version tag: the higher releases it never fetched
+    are unknown, so `latest`, `vX` or `vX.Y` could move back to this one. None otherwise."""
+    at_head = [t for t in state.tags_at_head if _release(t) is not None]
+    if not state.shallow or not at_head:
+        return None
+    return (
+        f"this clone is shallow: besides {', '.join(at_head)} at HEAD, git knows only the tags that "
+        f"were fetched ({len(state.all_tags)} in all), so `latest`, `vX` and `vX.Y` may move back from "
+        "a higher release it cannot see. Fetch every tag before releasing (`git fetch --tags`; "
+        "actions/checkout: `fetch-depth: 0`)."
+    )
 
 
 def tag_problems(image_tags: Iterable[str], chart_versions: Iterable[str], policy: TagPolicy) -> list[str]:

@@ -26,7 +26,8 @@ class GitStateRequest:
 
 @rule(desc="Read HEAD, its branch and the version tags from git")
 async def read_git_state(_: GitStateRequest) -> GitState:
-    """HEAD's commit and branch, the tags at HEAD and every tag, as the tag policy needs them."""
+    """HEAD's commit and branch, the tags at HEAD and every tag, and whether the clone is
+    shallow, as the tag policy needs them."""
     checkout = (await Get(MaybeGitCheckout, GitCheckoutRequest())).checkout
     if checkout is None:
         raise NoGitRepositoryError(
@@ -43,6 +44,7 @@ async def read_git_state(_: GitStateRequest) -> GitState:
         branch=None if branch == "HEAD" else branch,
         tags_at_head=tuple(git("tag", "--points-at", "HEAD")),
         all_tags=tuple(git("tag", "--list")),
+        shallow=git("rev-parse", "--is-shallow-repository") == ["true"],
     )
 
 

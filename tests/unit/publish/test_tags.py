@@ -8,7 +8,7 @@ from typing import Optional
 import pytest
 
 from shipyard.image_ref import tag_problem
-from shipyard.publish.tags import GitState, TagPolicy, chart_version, image_tags, oci_tag, scope_of, tag_problems
+from shipyard.publish.tags import GitState, TagPolicy, chart_version, image_tags, oci_tag, scope_of, shallow_clone_warning, tag_problems
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -113,3 +113,17 @@ def test_a_version_too_long_for_a_tag_is_named() -> None:
 @pytest.mark.parametrize("version, tag", [("1.2.3", "1.2.3"), ("1.2.3+build.5", "1.2.3_build.5"), ("1.0.0-rc.1+a.b", "1.0.0-rc.1_a.b")])
 def test_oci_tag_stores_build_metadata_after_an_underscore(version: str, tag: str) -> None:
     assert oci_tag(version) == tag
+
+
+@pytest.mark.parametrize(
+    "git, warned",
+    [
+        pytest.param(GitState(SHA, None, ("v1.2.5",), ("v1.2.5",), shallow=True), True, id="shallow-version-tag"),
+        pytest.param(GitState(SHA, None, ("ui/v1.2.5",), ("ui/v1.2.5",), shallow=True), True, id="shallow-scoped-version-tag"),
+        pytest.param(GitState(SHA, "main", (), (), shallow=True), False, id="shallow-no-version-tag"),
+        pytest.param(GitState(SHA, None, ("nightly",), ("nightly",), shallow=True), False, id="shallow-other-tag"),
+        pytest.param(GitState(SHA, None, ("v1.2.5",), ("v1.2.5", "v1.3.0")), False, id="full-clone"),
+    ],
+)
+def test_a_shallow_clone_is_warned_about_only_when_a_version_tag_is_at_head(git: GitState, warned: bool) -> None:
+    assert (shallow_clone_warning(git) is not None) == warned
