@@ -134,10 +134,10 @@ def shallow_clone_warning(state: GitState) -> Optional[str]:
     if not state.shallow or not at_head:
         return None
     return (
-        f"this clone is shallow: besides {', '.join(at_head)} at HEAD, git knows only the tags that "
-        f"were fetched ({len(state.all_tags)} in all), so `latest`, `vX` and `vX.Y` may move back from "
-        "a higher release it cannot see. Fetch every tag before releasing (`git fetch --tags`; "
-        "actions/checkout: `fetch-depth: 0`)."
+        f"this clone is shallow, and git knows only the tags that were fetched ({len(state.all_tags)}): "
+        f"{', '.join(at_head)} at HEAD may move `latest`, `vX` and `vX.Y` back from a higher release "
+        "git cannot see. Fetch every tag before releasing (`git fetch --tags`; actions/checkout: "
+        "`fetch-depth: 0`)."
     )
 
 
