@@ -364,6 +364,21 @@ def test_a_branch_tag_no_registry_accepts_stops_the_run_before_anything_is_pushe
     assert (all_tags(setup), setup.uploads()) == (tags, uploads)
 
 
+def test_a_chart_name_no_registry_accepts_stops_the_run_before_anything_is_pushed(setup: Setup) -> None:
+    chart_yaml = setup.repo.root / "charts/tinyolly-demos/Chart.yaml"
+    text = chart_yaml.read_text()
+    chart_yaml.write_text(text.replace("name: tinyolly-demos", "name: TinyollyDemos", 1))
+    tags, uploads = all_tags(setup), setup.uploads()
+    try:
+        result = setup.release("::", check=False)
+    finally:
+        chart_yaml.write_text(text)
+    assert result.returncode == 1
+    assert "charts/tinyolly-demos:tinyolly-demos: chart 'TinyollyDemos' cannot be pushed to oci://" in result.stderr
+    assert "must be lower-case" in result.stderr and "Nothing was pushed, and no tag was moved." in result.stderr
+    assert (all_tags(setup), setup.uploads()) == (tags, uploads)
+
+
 def test_version_tag_moves_semver_tags_and_latest(setup: Setup) -> None:
     setup.repo.git("tag", "v1.2.0")
     uploads = setup.image_uploads()

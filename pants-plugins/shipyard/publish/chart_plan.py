@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
+from shipyard.image_ref import ImageRef, InvalidImageReference
 from shipyard.publish.plan import ImagePlan
 
 
@@ -66,3 +67,21 @@ def chart_preview_lines(charts: Sequence[ChartPlan], keys: Mapping[tuple[str, st
         else:
             lines.append(f"  {chart.alias}: missing (key {key[:12]}): would push oci://{chart.repository} at {version}")
     return lines
+
+
+def destination_problems(charts: Sequence[ChartPlan]) -> list[str]:
+    """Why a registry would refuse a chart's repository (`<registry>/<chart path>/<chart name>`,
+    an OCI repository name: lower case, with `.`, `_`, `__` or `-` between words), which Helm's
+    own name rules allow (`MyChart`), so that the run can stop before anything is pushed."""
+    problems = []
+    for chart in sorted({(c.address, c.name, c.chart_name) for c in charts}):
+        address, name, chart_name = chart
+        try:
+            ImageRef.parse(name)
+        except InvalidImageReference as e:
+            problems.append(
+                f"{address}: chart {chart_name!r} cannot be pushed to oci://{name}: {e.reason}. "
+                "Name the chart (`name:` in its Chart.yaml) with lower-case words joined by `-`, "
+                "or fix the registry's address or `[release].chart_path`."
+            )
+    return problems
