@@ -15,8 +15,8 @@ is plain HTTP, and the operations:
 
 A failure gives `{"error": "<skopeo's last lines>"}` and stops the remaining operations, unless
 the request says the operations are `independent` (no one needs another's result): then they run
-four at a time, except that the writes to one repository run one after another, and each gives
-its own result, in the order asked.
+side by side, lookups and fetches sixteen at a time, writes four at a time and those to one
+repository one after another, and each gives its own result, in the order asked.
 
 Credentials never appear in the request, in argv, in the environment or in the output. They come
 from the login file named by `SHIPYARD_REGISTRY_LOGIN_FILE` (JSON `{"username", "password"}`,
@@ -37,6 +37,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 from typing import Dict, List, Optional, Sequence
 
 # With --debug, skopeo copy prints "Copying blob|config sha256:<hex>" for every blob of the image,
@@ -153,8 +154,9 @@ class Registry:
 
 
 # How many independent operations run at once: each is a skopeo process mostly waiting on the
-# registry.
-_PARALLEL = 4
+# registry. Reads (lookups, fetches) are cheap for a registry; writes (tag moves) are fewer.
+_PARALLEL_READS = 16
+_PARALLEL_WRITES = 4
 
 
 def perform(registry: Registry, operation: dict) -> dict:
@@ -202,12 +204,17 @@ def main(argv: Sequence[str]) -> int:
     with Registry(request) as registry:
         if request.get("independent"):
             answers: Dict[int, dict] = {}
+            writes = threading.BoundedSemaphore(_PARALLEL_WRITES)
 
             def run_batch(batch: List[int]) -> None:
-                for i in batch:
-                    answers[i] = perform(registry, operations[i])
+                if written_repository(operations[batch[0]]) is None:
+                    answers[batch[0]] = perform(registry, operations[batch[0]])
+                    return
+                with writes:
+                    for i in batch:
+                        answers[i] = perform(registry, operations[i])
 
-            with concurrent.futures.ThreadPoolExecutor(_PARALLEL) as pool:
+            with concurrent.futures.ThreadPoolExecutor(_PARALLEL_READS) as pool:
                 list(pool.map(run_batch, independent_batches(operations)))
             results = [answers[i] for i in range(len(operations))]
         else:

@@ -17,7 +17,7 @@ from shipyard.publish.pusher import independent_batches, written_repository
 # A stand-in for `skopeo inspect --raw ... docker://<ref>` and `skopeo copy ... <src> <dest>`
 # (the last argument is the ref): refs containing "broken" fail as a registry refusing the
 # credentials would; refs containing "wait" wait (up to 3 s) until a second "wait" operation has
-# started, and fail if none does, so they succeed only when run side by side.
+# started (`MEET` of them, if set), and fail if none does, so they succeed only when run side by side.
 FAKE_SKOPEO = """#!/usr/bin/env python3
 import os, sys, time, uuid
 ref = sys.argv[-1]
@@ -27,8 +27,8 @@ if "broken" in ref:
 if "wait" in ref:
     mark = os.path.join(os.environ["MARKS"], uuid.uuid4().hex)
     open(mark, "w").close()
-    deadline = time.monotonic() + 3
-    while len(os.listdir(os.environ["MARKS"])) < 2:
+    deadline = time.monotonic() + float(os.environ.get("WAIT_S", "3"))
+    while len(os.listdir(os.environ["MARKS"])) < int(os.environ.get("MEET", "2")):
         if time.monotonic() > deadline:
             os.unlink(mark)  # gone, so that one coming after this one is alone too
             sys.stderr.write('time="x" level=fatal msg="alone: no other operation ran beside this one"\\n')
@@ -38,7 +38,7 @@ sys.stdout.write('{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.m
 """
 
 
-def run_pusher(tmp_path: Path, refs: list[str], independent: bool, op: str = "inspect") -> list[dict]:
+def run_pusher(tmp_path: Path, refs: list[str], independent: bool, op: str = "inspect", meet: int = 2, wait_s: float = 3) -> list[dict]:
     skopeo = tmp_path / "skopeo"
     skopeo.write_text(FAKE_SKOPEO)
     skopeo.chmod(0o755)
@@ -57,7 +57,7 @@ def run_pusher(tmp_path: Path, refs: list[str], independent: bool, op: str = "in
     (tmp_path / "request.json").write_text(json.dumps(request))
     result = subprocess.run(
         [sys.executable, pusher.__file__, str(tmp_path / "request.json")],
-        capture_output=True, text=True, env={"MARKS": str(marks), "PATH": "/usr/bin:/bin"}, check=True,
+        capture_output=True, text=True, env={"MARKS": str(marks), "MEET": str(meet), "WAIT_S": str(wait_s), "PATH": "/usr/bin:/bin"}, check=True,
     )
     return json.loads(result.stdout)
 
@@ -94,6 +94,20 @@ def test_tag_moves_in_different_repositories_run_side_by_side(tmp_path: Path) ->
 def test_tag_moves_in_one_repository_run_one_after_another(tmp_path: Path) -> None:
     results = run_pusher(tmp_path, ["reg:5000/wait:dev", "reg:5000/wait:sha-1234567"], independent=True, op="copy")
     assert len(results) == 2 and all("alone" in r["error"] for r in results), results
+
+
+def test_sixteen_lookups_run_at_once(tmp_path: Path) -> None:
+    refs = [f"r/wait-{i}:1" for i in range(16)]
+    results = run_pusher(tmp_path, refs, independent=True, meet=16)
+    assert [r.get("present") for r in results] == [True] * 16, results
+
+
+def test_tag_moves_run_four_at_a_time_at_most(tmp_path: Path) -> None:
+    four = run_pusher(tmp_path, [f"reg:5000/wait-{i}:dev" for i in range(4)], independent=True, op="copy", meet=4)
+    assert [r.get("ok") for r in four] == [True] * 4, four
+    (tmp_path / "five").mkdir()
+    five = run_pusher(tmp_path / "five", [f"reg:5000/wait-{i}:dev" for i in range(5)], independent=True, op="copy", meet=5, wait_s=1)
+    assert not any(r.get("ok") for r in five), five
 
 
 # Docker's reference grammar: a tag follows the last `:` that has no `/` after it (a registry
