@@ -21,10 +21,10 @@ Runs inside a Pants sandbox as `<tool venv>/python driver.py request.json` with 
 
 Helm's homes (config, cache, data, registry and repository config) are a scratch directory of
 this process, never the user's. Credentials for push/pull (`<credentials>`, at most one) come
-from `docker_config` (a docker config.json Helm reads itself), from `login_from_env` (the
-username and password in SHIPYARD_REGISTRY_USERNAME/SHIPYARD_REGISTRY_PASSWORD), or from a JSON
-file (`{"username": ..., "password": ...}`) whose path is in the environment variable named by
-`credentials_env`. A login is kept only in the scratch homes, deleted when the process ends.
+from `docker_config` (a docker config.json Helm reads itself) or from a JSON file
+(`{"username": ..., "password": ...}`) whose path is in the environment variable named by
+`credentials_env` (never the login itself: Pants logs a process's environment at debug level). A
+login is kept only in the scratch homes, deleted when the process ends.
 
 A Helm error prints `{"error": {"kind": ..., "message": ...}}` on stdout and exits 2.
 """
@@ -141,9 +141,8 @@ def render(request: Dict[str, Any]) -> Dict[str, Any]:
 
 def _registry_client(request: Dict[str, Any], host: str, scratch: Path) -> Any:
     """Helm's registry client, logged in to `host` with the request's credentials: a docker
-    config (`docker_config`, read by Helm itself), the username and password in this process's
-    environment (`login_from_env`), or a JSON credentials file named by an environment variable
-    (`credentials_env`)."""
+    config (`docker_config`, read by Helm itself) or a JSON credentials file named by an
+    environment variable (`credentials_env`)."""
     import helm_python as helm
 
     plain_http = bool(request.get("plain_http"))
@@ -151,12 +150,6 @@ def _registry_client(request: Dict[str, Any], host: str, scratch: Path) -> Any:
         plain_http=plain_http,
         credentials_file=request.get("docker_config") or str(scratch / "registry-login.json"),
     )
-    if request.get("login_from_env"):
-        username = os.environ.get("SHIPYARD_REGISTRY_USERNAME")
-        password = os.environ.get("SHIPYARD_REGISTRY_PASSWORD")
-        if username is None or password is None:
-            raise DriverError("SHIPYARD_REGISTRY_USERNAME and SHIPYARD_REGISTRY_PASSWORD are not set")
-        client.login(host, username, password, plain_http=plain_http)
     variable = request.get("credentials_env")
     if variable:
         credentials_path = os.environ.get(variable)
