@@ -364,18 +364,23 @@ def test_a_branch_tag_no_registry_accepts_stops_the_run_before_anything_is_pushe
     assert (all_tags(setup), setup.uploads()) == (tags, uploads)
 
 
-def test_a_chart_name_no_registry_accepts_stops_the_run_before_anything_is_pushed(setup: Setup) -> None:
-    chart_yaml = setup.repo.root / "charts/tinyolly-demos/Chart.yaml"
-    text = chart_yaml.read_text()
-    chart_yaml.write_text(text.replace("name: tinyolly-demos", "name: TinyollyDemos", 1))
+def test_names_no_registry_accepts_stop_the_run_before_anything_is_pushed(setup: Setup) -> None:
+    """Helm allows a chart name, and Pants a repository, that are not OCI repository names."""
+    chart_yaml, build = setup.repo.root / "charts/tinyolly-demos/Chart.yaml", setup.repo.root / "apps/demo/BUILD"
+    texts = {chart_yaml: chart_yaml.read_text(), build: build.read_text()}
+    chart_yaml.write_text(texts[chart_yaml].replace("name: tinyolly-demos", "name: TinyollyDemos", 1))
+    build.write_text(texts[build].replace('repository="tinyolly/demo"', 'repository="TinyOlly/demo"', 1))
     tags, uploads = all_tags(setup), setup.uploads()
     try:
         result = setup.release("::", check=False)
     finally:
-        chart_yaml.write_text(text)
+        for path, text in texts.items():
+            path.write_text(text)
     assert result.returncode == 1
     assert "charts/tinyolly-demos:tinyolly-demos: chart 'TinyollyDemos' cannot be pushed to oci://" in result.stderr
-    assert "must be lower-case" in result.stderr and "Nothing was pushed, and no tag was moved." in result.stderr
+    assert f"apps/demo:demo: cannot be pushed to {setup.proxy.address}/TinyOlly/demo: repository 'TinyOlly/demo' must be lower-case" in result.stderr
+    assert '`repository="tinyolly/demo"`' in result.stderr
+    assert "Nothing was pushed, and no tag was moved." in result.stderr
     assert (all_tags(setup), setup.uploads()) == (tags, uploads)
 
 

@@ -44,10 +44,20 @@ from pants.util.strutil import help_text
 
 from shipyard.goals.release_why import explain_rebuilds, explanation_lines, inputs_artifact_layout, key_inputs
 from shipyard.goals.release_charts import check_charts, chart_records, plan_charts, push_charts
-from shipyard.publish.chart_plan import chart_preview_lines, destination_problems, image_stamps
+from shipyard.publish.chart_plan import chart_destination_problems, chart_preview_lines, image_stamps
 from shipyard.publish.errors import describe_registry_error
 from shipyard.publish.inputs_artifact import artifact_tag
-from shipyard.publish.plan import Destination, ImagePlan, Outcome, key_tag, preview_lines, push_order, release_record, summary_table
+from shipyard.publish.plan import (
+    Destination,
+    ImagePlan,
+    Outcome,
+    image_destination_problems,
+    key_tag,
+    preview_lines,
+    push_order,
+    release_record,
+    summary_table,
+)
 from shipyard.publish.tags import GitState, TagPolicy, image_tags, scope_of, shallow_clone_warning, tag_problems
 from shipyard.registries import Registry, RegistryConfigError, parse_registries, select_registries
 from shipyard.subsystems.oci import OciSubsystem
@@ -319,11 +329,15 @@ async def release(
                 stamp_only=target.address not in listed,
             )
         )
-    unpushable = tag_problems(
-        [t for p in plans if not p.stamp_only for t in p.tags],
-        [c.version for c in planned_charts.plans if c.version is not None],
-        policy,
-    ) + destination_problems(planned_charts.plans)
+    unpushable = (
+        image_destination_problems(plans)
+        + chart_destination_problems(planned_charts.plans)
+        + tag_problems(
+            [t for p in plans if not p.stamp_only for t in p.tags],
+            [c.version for c in planned_charts.plans if c.version is not None],
+            policy,
+        )
+    )
     if unpushable:
         return _nothing_pushed(console, unpushable)
     for plan in plans:

@@ -69,7 +69,7 @@ def chart_preview_lines(charts: Sequence[ChartPlan], keys: Mapping[tuple[str, st
     return lines
 
 
-def destination_problems(charts: Sequence[ChartPlan]) -> list[str]:
+def chart_destination_problems(charts: Sequence[ChartPlan]) -> list[str]:
     """Why a registry would refuse a chart's repository (`<registry>/<chart path>/<chart name>`,
     an OCI repository name: lower case, with `.`, `_`, `__` or `-` between words), which Helm's
     own name rules allow (`MyChart`), so that the run can stop before anything is pushed."""

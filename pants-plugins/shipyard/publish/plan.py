@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
+from shipyard.image_ref import ImageRef, InvalidImageReference
+
 KEY_TAG_PREFIX = "inputs-"
 
 
@@ -62,6 +64,34 @@ class ImagePlan:
     def published_digest(self) -> Optional[str]:
         """The digest a registry already holds for this key, if any does."""
         return next((d.digest for d in self.destinations if d.present), None)
+
+
+def image_destination_problems(plans: Sequence[ImagePlan]) -> list[str]:
+    """Why a registry would refuse an image's repository (`<registry>/<repository>`, an OCI
+    repository name: lower-case words joined by `.`, `_`, `__` or `-`, path parts by `/`), which a
+    Pants target name allows (`WebUI`), so that the run can stop before anything is built."""
+    problems = []
+    for plan in plans:
+        for destination in plan.destinations:
+            try:
+                ImageRef.parse(destination.name)
+            except InvalidImageReference as e:
+                lower = plan.repository.lower()
+                example = f", e.g. `repository=\"{lower}\"`" if _is_repository(lower) else ""
+                problems.append(
+                    f"{plan.address}: cannot be pushed to {destination.name}: {e.reason}. Set the "
+                    f"target's `repository` (its name is the default){example}, or fix the "
+                    "registry's address."
+                )
+    return problems
+
+
+def _is_repository(name: str) -> bool:
+    try:
+        ref = ImageRef.parse(name)
+    except InvalidImageReference:
+        return False
+    return ref.registry is None and ref.tag is None and ref.digest is None
 
 
 def push_order(plans: Sequence[ImagePlan]) -> list[ImagePlan]:
