@@ -134,9 +134,12 @@ class Registry:
 
     def copy(self, src: str, dest: str) -> dict:
         sides = [side for side, ref in (("src", src), ("dest", dest)) if ref.startswith("docker://")]
+        # A tag moved within one repository: the index's per-platform manifests and blobs are there
+        # already, so only the index is written (not every manifest again, with a HEAD per blob).
+        within = docker_repository(src) is not None and docker_repository(src) == docker_repository(dest)
         argv = [
-            self.skopeo, "--debug", "--command-timeout", "30m", "copy", "--multi-arch", "all", "--preserve-digests", "--retry-times", "2",
-            *self.auth_args(*sides), src, dest,
+            self.skopeo, "--debug", "--command-timeout", "30m", "copy", "--multi-arch", "index-only" if within else "all",
+            "--preserve-digests", "--retry-times", "2", *self.auth_args(*sides), src, dest,
         ]
         result = self.run(argv)
         output = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
@@ -167,15 +170,22 @@ def perform(registry: Registry, operation: dict) -> dict:
     return registry.copy(operation["src"], operation["dest"])
 
 
+def docker_repository(ref: str) -> Optional[str]:
+    """The registry repository of a skopeo reference (`docker://host/repo:tag` or
+    `docker://host/repo@sha256:...` → `host/repo`), or None for another transport (`oci:dir`)."""
+    if not ref.startswith("docker://"):
+        return None
+    name = ref[len("docker://") :].split("@", 1)[0]
+    head, _, tail = name.rpartition(":")
+    return head if head and "/" not in tail else name
+
+
 def written_repository(operation: dict) -> Optional[str]:
     """The registry repository an operation writes to (`docker://host/repo:tag` → `host/repo`),
     or None for a lookup or a fetch into a local directory."""
-    dest = operation.get("dest", "")
-    if operation["op"] != "copy" or not dest.startswith("docker://"):
+    if operation["op"] != "copy":
         return None
-    name = dest[len("docker://") :].split("@", 1)[0]
-    head, _, tail = name.rpartition(":")
-    return head if head and "/" not in tail else name
+    return docker_repository(operation.get("dest", ""))
 
 
 def independent_batches(operations: Sequence[dict]) -> List[List[int]]:

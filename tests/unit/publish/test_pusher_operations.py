@@ -19,7 +19,10 @@ from shipyard.publish.pusher import independent_batches, written_repository
 # credentials would; refs containing "wait" wait (up to 3 s) until a second "wait" operation has
 # started (`MEET` of them, if set), and fail if none does, so they succeed only when run side by side.
 FAKE_SKOPEO = """#!/usr/bin/env python3
-import os, sys, time, uuid
+import json, os, sys, time, uuid
+if os.environ.get("ARGV_LOG"):
+    with open(os.environ["ARGV_LOG"], "a") as log:
+        log.write(json.dumps(sys.argv[1:]) + "\\n")
 ref = sys.argv[-1]
 if "broken" in ref:
     sys.stderr.write('time="x" level=fatal msg="unauthorized: authentication required"\\n')
@@ -38,7 +41,9 @@ sys.stdout.write('{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.m
 """
 
 
-def run_pusher(tmp_path: Path, refs: list[str], independent: bool, op: str = "inspect", meet: int = 2, wait_s: float = 3) -> list[dict]:
+def run_pusher(
+    tmp_path: Path, refs: list[str], independent: bool, op: str = "inspect", meet: int = 2, wait_s: float = 3, src: str = "docker://r/src@sha256:0"
+) -> list[dict]:
     skopeo = tmp_path / "skopeo"
     skopeo.write_text(FAKE_SKOPEO)
     skopeo.chmod(0o755)
@@ -49,7 +54,7 @@ def run_pusher(tmp_path: Path, refs: list[str], independent: bool, op: str = "in
         "host": "registry.example:5000",
         "insecure": True,
         "operations": [
-            {"op": "inspect", "ref": r} if op == "inspect" else {"op": "copy", "src": "docker://r/src@sha256:0", "dest": f"docker://{r}"}
+            {"op": "inspect", "ref": r} if op == "inspect" else {"op": "copy", "src": src, "dest": f"docker://{r}"}
             for r in refs
         ],
         "independent": independent,
@@ -57,7 +62,7 @@ def run_pusher(tmp_path: Path, refs: list[str], independent: bool, op: str = "in
     (tmp_path / "request.json").write_text(json.dumps(request))
     result = subprocess.run(
         [sys.executable, pusher.__file__, str(tmp_path / "request.json")],
-        capture_output=True, text=True, env={"MARKS": str(marks), "MEET": str(meet), "WAIT_S": str(wait_s), "PATH": "/usr/bin:/bin"}, check=True,
+        capture_output=True, text=True, env={"MARKS": str(marks), "MEET": str(meet), "WAIT_S": str(wait_s), "ARGV_LOG": str(tmp_path / "argv.log"), "PATH": "/usr/bin:/bin"}, check=True,
     )
     return json.loads(result.stdout)
 
@@ -108,6 +113,24 @@ def test_tag_moves_run_four_at_a_time_at_most(tmp_path: Path) -> None:
     (tmp_path / "five").mkdir()
     five = run_pusher(tmp_path / "five", [f"reg:5000/wait-{i}:dev" for i in range(5)], independent=True, op="copy", meet=5, wait_s=1)
     assert not any(r.get("ok") for r in five), five
+
+
+@pytest.mark.parametrize(
+    "src, dest, multi_arch",
+    [
+        # A tag move: the index's manifests are in the repository already.
+        ("docker://reg:5000/team/app@sha256:0", "reg:5000/team/app:dev", "index-only"),
+        # A push from a layout, a copy from another registry or repository: everything.
+        ("oci:layouts/0", "reg:5000/team/app:inputs-1", "all"),
+        ("docker://other:5000/team/app@sha256:0", "reg:5000/team/app:inputs-1", "all"),
+        ("docker://reg:5000/team/base@sha256:0", "reg:5000/team/app:dev", "all"),
+    ],
+)
+def test_only_a_tag_move_within_a_repository_copies_the_index_alone(tmp_path: Path, src: str, dest: str, multi_arch: str) -> None:
+    [result] = run_pusher(tmp_path, [dest], independent=True, op="copy", src=src)
+    assert result.get("ok") is True, result
+    [argv] = [json.loads(line) for line in (tmp_path / "argv.log").read_text().splitlines()]
+    assert argv[argv.index("--multi-arch") + 1] == multi_arch
 
 
 # Docker's reference grammar: a tag follows the last `:` that has no `/` after it (a registry
