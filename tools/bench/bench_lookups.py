@@ -8,8 +8,8 @@ Every `release` first asks each registry whether it holds each image's key (`sko
 one process per image, through `publish/pusher.py`), then for the images to build, their
 published tag and its key-inputs record. With nothing to publish that is all a run does with the
 registry. This starts a throwaway `docker-registry` on 127.0.0.1 behind a proxy that delays each
-connection and each answer by the given latency (as a registry across a network), pushes N tiny
-images, and runs the pusher with N lookups as `release` sends them, `independent` (side by side:
+connection and each answer by the given latency (as a registry across a network), pushes N small
+images shaped as `package` makes them (an index of two platforms, five layers each), and runs the pusher with N lookups as `release` sends them, `independent` (side by side:
 sixteen lookups, four writes at a time) and not (one at a time), rotating which goes first; then
 the same for the last step of a release, moving one tag of each image to its digest (`skopeo
 copy` within the registry; side by side, the moves to one repository still go one after another).
@@ -20,6 +20,7 @@ rotation. Prints the median and range of each, in seconds.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -37,17 +38,43 @@ sys.path.insert(0, str(REPO_ROOT / "pants-plugins"))
 sys.dont_write_bytecode = True
 
 from tests.integration.registry_server import KillingProxy, RegistryServer  # noqa: E402
-from tests.unit.test_layer_reuse import base_layout  # noqa: E402
+from tests.unit.test_layer_reuse import TAR_GZ, digest, layer_tar, put_blob  # noqa: E402
 from tools.bench.bench_package import BenchError, log, machine_env  # noqa: E402
 
 PUSHER = REPO_ROOT / "pants-plugins" / "shipyard" / "publish" / "pusher.py"
+
+
+def multi_arch_layout(layout: Path, architectures: Sequence[str] = ("amd64", "arm64"), layers: int = 5) -> None:
+    """An OCI layout whose `latest` is an image index of one small image per architecture, each of
+    `layers` gzip layers: the shape `package` gives every image."""
+    blobs = layout / "blobs"
+    manifests = []
+    for arch in architectures:
+        tars = [layer_tar(f"{arch}-layer-{i}") for i in range(layers)]
+        descriptors = [{"mediaType": TAR_GZ, **put_blob(blobs, gzip.compress(t, mtime=0))} for t in tars]
+        config = {"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": [digest(t) for t in tars]}}
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **put_blob(blobs, json.dumps(config).encode())},
+            "layers": descriptors,
+        }
+        manifests.append({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            **put_blob(blobs, json.dumps(manifest).encode()),
+            "platform": {"architecture": arch, "os": "linux"},
+        })
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}
+    top = {"mediaType": index["mediaType"], **put_blob(blobs, json.dumps(index).encode()), "annotations": {"org.opencontainers.image.ref.name": "latest"}}
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
 
 
 def push_images(skopeo: str, registry: RegistryServer, layout: Path, count: int, env: Dict[str, str]) -> List[str]:
     refs = [f"bench/img-{i}:inputs-{i:04d}" for i in range(count)]
     for ref in refs:
         subprocess.run(
-            [skopeo, "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{registry.address}/{ref}"],
+            [skopeo, "copy", "--quiet", "--multi-arch", "all", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{registry.address}/{ref}"],
             check=True, env=env, capture_output=True,
         )
     return refs
@@ -113,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     try:
         registry.start()
-        base_layout(tmp / "layout", ["hello.txt"])
+        multi_arch_layout(tmp / "layout")
         refs = push_images(skopeo, registry, tmp / "layout", max(sizes), env)
         _, found = run_pusher(skopeo, registry.address, [{"op": "inspect", "ref": f"{registry.address}/{r}"} for r in refs], True, tmp, env)
         digests = {r: a["digest"] for r, a in zip(refs, found)}
